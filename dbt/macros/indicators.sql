@@ -1,0 +1,61 @@
+{#- Shared indicator rules of indicators.md ("Rules for all indicators"). -#}
+
+{#- Timeliness (indicators marked T). Given start, end and limit (an interval), yields the
+    numerator and denominator contributions of one item:
+    finished -> in the denominator, in the numerator when end - start <= limit (inclusive),
+                whenever it finished;
+    unfinished -> late (denominator only) when start + limit < period end, else not counted. -#}
+{% macro timeliness_numerator(start_col, end_col, limit_expr) -%}
+    case when {{ end_col }} is not null and {{ end_col }} - {{ start_col }} <= {{ limit_expr }} then 1 else 0 end
+{%- endmacro %}
+
+{% macro timeliness_denominator(start_col, end_col, limit_expr) -%}
+    case
+        when {{ end_col }} is not null then 1
+        when {{ start_col }} + {{ limit_expr }} < {{ period_end() }} then 1
+        else 0
+    end
+{%- endmacro %}
+
+{#- Items whose start falls in the period (half-open). -#}
+{% macro in_period(column) -%}
+    ({{ column }} >= {{ period_start() }} and {{ column }} < {{ period_end() }})
+{%- endmacro %}
+
+{#- Aggregate an `items` relation (city_code, numerator, denominator[, breakdown]) into the
+    indicator grain: one row per city and one for the province (computed from the items,
+    never averaged), plus breakdown rows when a breakdown column is named. -#}
+{% macro rollup_indicator(code, items, breakdown_type=none) -%}
+    select
+        '{{ code }}'::text as indicator_code,
+        case when grouping(city_code) = 0 then 'CITY' else 'PROVINCE' end as geo_level,
+        city_code,
+        {%- if breakdown_type %}
+        case when grouping(breakdown) = 0 then '{{ breakdown_type }}' end as breakdown_type,
+        breakdown,
+        {%- else %}
+        null::text as breakdown_type,
+        null::text as breakdown,
+        {%- endif %}
+        sum(numerator)::numeric as numerator,
+        sum(denominator)::numeric as denominator
+    from {{ items }}
+    {%- if breakdown_type %}
+    group by grouping sets ((city_code), (), (city_code, breakdown), (breakdown))
+    {%- else %}
+    group by grouping sets ((city_code), ())
+    {%- endif %}
+{%- endmacro %}
+
+{#- The limit of a timeliness indicator from the time_limits seed, for a condition value
+    (e.g. area_type = 'URBAN'); '*' rows are the default. -#}
+{% macro time_limit(code, value_expr="'*'") -%}
+    (
+        select make_interval(secs => l.limit_seconds)
+        from {{ ref('time_limits') }} as l
+        where l.indicator_code = '{{ code }}'
+            and (l.condition_value = {{ value_expr }} or l.condition_value = '*')
+        order by (l.condition_value = '*')
+        limit 1
+    )
+{%- endmacro %}

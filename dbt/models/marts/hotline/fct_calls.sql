@@ -1,0 +1,31 @@
+{#- One row per hotline call (10000/10001), with the flags the hotline indicators use. -#}
+with
+
+calls as (
+    select * from {{ ref('stg_cc__calls') }}
+),
+
+final as (
+    select
+        call_id,
+        hotline,
+        caller_no_key,
+        city_code,
+        call_start,
+        ivr_end,
+        queue_start,
+        answer_time,
+        call_end,
+        skill_group,
+        agent_id,
+        end_reason,
+        queue_start is not null as is_agent_request,
+        -- short abandon: hung up within 5 s of queueing, excluded from the agent indicators
+        (queue_start is not null and answer_time is null
+            and call_end - queue_start <= interval '5 seconds') as is_short_abandon,
+        extract(epoch from answer_time - queue_start) as wait_seconds,
+        (answer_time is not null and answer_time - queue_start <= interval '15 seconds') as is_answered_within_15s
+    from calls
+)
+
+select * from final

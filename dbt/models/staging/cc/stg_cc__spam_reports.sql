@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('raw', 'cc_spam_report') }}
+),
+
+deduplicated as (
+    -- rows with the same business key count once; a later delivery wins
+    select distinct on (report_id) *
+    from source
+    order by report_id, _load_id desc, _record_no desc
+),
+
+final as (
+    select
+        d.report_id,
+        {{ pseudonymise('d.reporter_no') }} as reporter_no_key,
+        d.reported_no,
+        d.city_code,
+        d.received_time,
+        d.handled_time,
+        d.action,
+        d._load_id as load_id
+    from deduplicated as d
+    cross join {{ pseudonym_key_relation() }} as k
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with
+
+source as (
+    select * from {{ source('raw', 'cc_survey') }}
+),
+
+deduplicated as (
+    -- rows with the same business key count once; a later delivery wins
+    select distinct on (call_id) *
+    from source
+    order by call_id, _load_id desc, _record_no desc
+),
+
+final as (
+    select
+        d.call_id,
+        d.survey_time,
+        d.score,
+        d._load_id as load_id
+    from deduplicated as d
+)
+
+select * from final

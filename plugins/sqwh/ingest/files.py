@@ -1,0 +1,136 @@
+"""Delivered files: names, control files, fingerprints, headers. No database here."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqwh.registry import FILE_NAME, Entity, Registry
+
+CHUNK = 1 << 20
+ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gbk": "GBK", "gb18030": "GB18030"}
+
+
+class RefusedFile(Exception):
+    """A file that must not be loaded; the message is what the operator reads."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    path: Path
+    entity: Entity
+    business_date: date
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def control_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".chk")
+
+    @property
+    def compressed(self) -> bool:
+        return self.path.suffix == ".gz"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    md5: str
+    byte_size: int
+
+
+@dataclass(frozen=True)
+class ControlRecord:
+    file_name: str
+    byte_size: int
+    record_count: int
+    md5: str
+
+
+def identify(path: Path, registry: Registry) -> Delivery:
+    """Map a landing file to its entity and business date, or refuse it with the reason."""
+    m = FILE_NAME.match(path.name)
+    if not m:
+        raise RefusedFile(
+            f"{path}: file name does not follow <SYSTEM>_<ENTITY>_<YYYYMMDD>[_<seq>].csv[.gz]"
+        )
+    try:
+        entity = registry.entity(m["entity"])
+    except KeyError:
+        raise RefusedFile(
+            f"{path}: unknown entity {m['entity']!r}; declare it in plugins/sqwh/sources.yml"
+        ) from None
+    try:
+        day = datetime.strptime(m["day"], "%Y%m%d").date()
+    except ValueError:
+        raise RefusedFile(f"{path}: {m['day']!r} in the file name is not a valid date") from None
+    return Delivery(path=path, entity=entity, business_date=day)
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return Fingerprint(sha256=sha.hexdigest(), md5=md5.hexdigest(), byte_size=size)
+
+
+def read_control(delivery: Delivery) -> ControlRecord:
+    path = delivery.control_path
+    if not path.exists():
+        raise RefusedFile(f"{delivery.path}: control file {path.name} is missing")
+    line = path.read_text(encoding="ascii", errors="replace").strip()
+    parts = line.split("|")
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise RefusedFile(
+            f"{path}: expected one line 'file_name|byte_size|record_count|md5', got {line[:120]!r}"
+        )
+    return ControlRecord(parts[0], int(parts[1]), int(parts[2]), parts[3].lower())
+
+
+def verify_control(delivery: Delivery, control: ControlRecord, fp: Fingerprint) -> None:
+    """Size, name and MD5 must match the control file before a byte is loaded."""
+    if control.file_name != delivery.name:
+        raise RefusedFile(
+            f"{delivery.path}: control file names {control.file_name!r}, not this file"
+        )
+    if control.byte_size != fp.byte_size:
+        raise RefusedFile(
+            f"{delivery.path}: size is {fp.byte_size} bytes but the control file says "
+            f"{control.byte_size} (truncated or still being written?)"
+        )
+    if control.md5 != fp.md5:
+        raise RefusedFile(
+            f"{delivery.path}: MD5 is {fp.md5} but the control file says {control.md5}"
+        )
+
+
+def open_data(delivery: Delivery) -> BinaryIO:
+    raw = delivery.path.open("rb")
+    return gzip.GzipFile(fileobj=raw) if delivery.compressed else raw  # type: ignore[return-value]
+
+
+def read_header(delivery: Delivery, encoding: str) -> tuple[list[str], str]:
+    """The header's column names and the delimiter (``|`` or ``,``, whichever the header uses)."""
+    with open_data(delivery) as f:
+        first = f.readline(1 << 16)
+    text = first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    delimiter = "|" if text.count("|") > text.count(",") else ","
+    return [c.strip().strip('"') for c in text.split(delimiter)], delimiter
+
+
+def pg_encoding(encoding: str) -> str:
+    return ENCODINGS[encoding.lower()]
+
+
+def stream_chunks(delivery: Delivery) -> io.BufferedIOBase:
+    return open_data(delivery)  # type: ignore[return-value]

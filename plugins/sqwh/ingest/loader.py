@@ -1,0 +1,356 @@
+"""Load delivered extract files into ``raw`` with COPY, one transaction per file.
+
+Per file: identify -> fingerprint -> skip if the same bytes were loaded -> verify the
+control file -> COPY into a temporary text table -> contract checks in SQL -> good rows into
+``raw.<entity>``, bad rows into ``raw.quarantine`` -> manifest row -> commit. A failure at
+any step rolls the whole file back, so a file is either completely loaded or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sqwh.config import settings
+from sqwh.ingest import checks
+from sqwh.ingest.files import (
+    CHUNK,
+    Delivery,
+    Fingerprint,
+    RefusedFile,
+    fingerprint,
+    identify,
+    open_data,
+    pg_encoding,
+    read_control,
+    read_header,
+    verify_control,
+)
+from sqwh.registry import Entity, Registry, load_registry
+from sqwh.schema import RAW_META_COLUMNS
+
+log = logging.getLogger(__name__)
+
+MAX_REJECT_RATIO = 0.01  # refuse a whole file above 1 % bad rows: a broken export, not noise
+LOCK_TIMEOUT = "10s"
+
+
+@dataclass
+class LoadResult:
+    file: str
+    entity: str | None
+    status: str  # LOADED | DUPLICATE | REFUSED | FAILED | SKIPPED (already loaded)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    reason: str | None = None
+    load_id: int | None = None
+    seconds: float = 0.0
+
+
+def _staging_columns(header: list[str], entity: Entity) -> list[str]:
+    """Temp-table column per header field; unknown fields keep a neutral name and are ignored."""
+    known = set(entity.column_names)
+    return [h if h in known else f"_extra_{i}" for i, h in enumerate(header)]
+
+
+def _check_header(delivery: Delivery, header: list[str]) -> None:
+    entity = delivery.entity
+    missing = [c.name for c in entity.columns if c.required and c.name not in header]
+    if missing:
+        raise RefusedFile(
+            f"{delivery.path}: header lacks required column(s) {', '.join(missing)} "
+            f"(header: {'|'.join(header)[:200]}); re-export the file or map the column in sources.yml"
+        )
+    if len(set(header)) != len(header):
+        raise RefusedFile(
+            f"{delivery.path}: header repeats a column name: {'|'.join(header)[:200]}"
+        )
+
+
+def _copy_into_temp(
+    cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str
+) -> int:
+    cur.execute(
+        sql.SQL(
+            "create temp table _staged (_record_no bigint generated always as identity, {}) on commit drop"
+        ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns))
+    )
+    copy_sql = sql.SQL(
+        "copy _staged ({}) from stdin with (format csv, header true, delimiter {}, encoding {})"
+    ).format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.Literal(delimiter),
+        sql.Literal(pg_encoding(delivery.entity.encoding)),
+    )
+    with open_data(delivery) as f, cur.copy(copy_sql) as copy:
+        first = True
+        while chunk := f.read(CHUNK):
+            if first and chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header line
+            first = False
+            copy.write(chunk)
+    return cur.rowcount
+
+
+def _insert_checked(
+    cur: psycopg.Cursor, delivery: Delivery, load_id: int, present: set[str]
+) -> tuple[int, int]:
+    entity = delivery.entity
+    target_cols = [c.name for c in entity.columns] + [n for n, _ in RAW_META_COLUMNS]
+    values = [checks.typed_value(c, present) for c in entity.columns] + [
+        sql.Literal(load_id),
+        sql.Identifier("_record_no"),
+        sql.Literal(delivery.business_date),
+    ]
+    present_cols = [c for c in entity.column_names if c in present]
+    raw_record = sql.SQL("array_to_string(array[{}], {}, '')").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in present_cols), sql.Literal("|")
+    )
+    statement = sql.SQL(
+        """with checked as materialized (
+               select s.*, {reason} as _reject from _staged s
+           ), quarantined as (
+               insert into raw.quarantine (load_id, entity, file_name, record_no, column_name, reason, raw_record)
+               select {load_id}, {entity}, {file}, _record_no, split_part(_reject, ':', 1), _reject, {raw_record}
+               from checked where _reject is not null
+               returning 1
+           ), loaded as (
+               insert into {table} ({target})
+               select {values} from checked where _reject is null
+               returning 1
+           )
+           select (select count(*) from loaded), (select count(*) from quarantined)"""
+    ).format(
+        reason=checks.reject_reason(entity, present),
+        load_id=sql.Literal(load_id),
+        entity=sql.Literal(entity.name),
+        file=sql.Literal(delivery.name),
+        raw_record=raw_record,
+        table=sql.Identifier("raw", entity.table),
+        target=sql.SQL(", ").join(sql.Identifier(c) for c in target_cols),
+        values=sql.SQL(", ").join(values),
+    )
+    loaded, rejected = cur.execute(statement).fetchone()  # type: ignore[misc]
+    return int(loaded), int(rejected)
+
+
+def _archive(path: Path, fp: Fingerprint) -> Path:
+    """Keep the delivered bytes, content-addressed, so a publication can be reproduced later."""
+    suffix = ".csv.gz" if path.name.endswith(".gz") else ".csv"
+    target = settings().archive_dir / fp.sha256[:2] / f"{fp.sha256}{suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def _record(
+    conn: psycopg.Connection, delivery_path: Path, system: str, entity: str | None, **fields
+) -> int:
+    cols = ["system", "entity", "file_name", "file_path", *fields]
+    vals = [system, entity, delivery_path.name, str(delivery_path), *fields.values()]
+    row = conn.execute(
+        sql.SQL("insert into audit.load_manifest ({}) values ({}) returning load_id").format(
+            sql.SQL(", ").join(map(sql.Identifier, cols)),
+            sql.SQL(", ").join(sql.Placeholder() * len(vals)),
+        ),
+        vals,
+    ).fetchone()
+    return int(row[0])  # type: ignore[index]
+
+
+def load_file(
+    conn: psycopg.Connection,
+    path: Path,
+    *,
+    system: str,
+    run_id: str | None = None,
+    registry: Registry | None = None,
+) -> LoadResult:
+    """Load one delivered file (idempotent: the same bytes are never loaded twice)."""
+    registry = registry or load_registry()
+    started = time.monotonic()
+    entity_name: str | None = None
+    fp: Fingerprint | None = None
+    try:
+        delivery = identify(path, registry)
+        entity_name = delivery.entity.name
+        fp = fingerprint(path)
+        done = conn.execute(
+            "select load_id, file_path from audit.load_manifest where sha256 = %s and status = 'LOADED'",
+            (fp.sha256,),
+        ).fetchone()
+        if done:
+            if done[1] == str(path):
+                conn.rollback()
+                return LoadResult(
+                    path.name, entity_name, "SKIPPED", reason=f"already loaded as load {done[0]}"
+                )
+            reason = f"same bytes as load {done[0]} ({Path(done[1]).name}); not loaded again"
+            load_id = _record(
+                conn,
+                path,
+                system,
+                entity_name,
+                sha256=fp.sha256,
+                md5=fp.md5,
+                byte_size=fp.byte_size,
+                business_date=delivery.business_date,
+                status="DUPLICATE",
+                reason=reason,
+                run_id=run_id,
+                finished_at=_now(),
+            )
+            conn.commit()
+            return LoadResult(path.name, entity_name, "DUPLICATE", reason=reason, load_id=load_id)
+        control = read_control(delivery)
+        verify_control(delivery, control, fp)
+        header, delimiter = read_header(delivery, delivery.entity.encoding)
+        _check_header(delivery, header)
+        result = _load_verified(conn, delivery, fp, control.record_count, header, delimiter, run_id)
+        result.seconds = time.monotonic() - started
+        rate = result.rows_read / result.seconds if result.seconds else 0
+        log.info(
+            "%s: %s rows loaded, %s quarantined, %.1f s (%.0f rows/s)",
+            path.name,
+            f"{result.rows_loaded:,}",
+            f"{result.rows_rejected:,}",
+            result.seconds,
+            rate,
+        )
+        return result
+    except (RefusedFile, psycopg.Error) as exc:
+        conn.rollback()
+        status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
+        reason = str(exc).strip()
+        load_id = _record(
+            conn,
+            path,
+            system,
+            entity_name,
+            status=status,
+            reason=reason,
+            run_id=run_id,
+            sha256=fp.sha256 if fp else None,
+            md5=fp.md5 if fp else None,
+            byte_size=fp.byte_size if fp else None,
+            finished_at=_now(),
+        )
+        conn.commit()
+        log.error("%s %s: %s", status, path.name, reason)
+        return LoadResult(
+            path.name,
+            entity_name,
+            status,
+            reason=reason,
+            load_id=load_id,
+            seconds=time.monotonic() - started,
+        )
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _load_verified(
+    conn: psycopg.Connection,
+    delivery: Delivery,
+    fp: Fingerprint,
+    declared: int,
+    header: list[str],
+    delimiter: str,
+    run_id: str | None,
+) -> LoadResult:
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
+        load_id = _record(
+            conn,
+            delivery.path,
+            delivery.entity.system,
+            delivery.entity.name,
+            sha256=fp.sha256,
+            md5=fp.md5,
+            byte_size=fp.byte_size,
+            business_date=delivery.business_date,
+            declared_records=declared,
+            status="LOADED",
+            run_id=run_id,
+        )
+        staging_cols = _staging_columns(header, delivery.entity)
+        rows_read = _copy_into_temp(cur, delivery, staging_cols, delimiter)
+        if rows_read != declared:
+            raise RefusedFile(
+                f"{delivery.path}: {rows_read} records read but the control file says {declared}"
+            )
+        present = {c for c in staging_cols if not c.startswith("_extra_")}
+        loaded, rejected = _insert_checked(cur, delivery, load_id, present)
+        if rows_read and rejected / rows_read > MAX_REJECT_RATIO:
+            first = cur.execute(
+                "select record_no, reason from raw.quarantine where load_id = %s order by record_no limit 3",
+                (load_id,),
+            ).fetchall()
+            examples = "; ".join(f"record {n}: {r}" for n, r in first)
+            raise RefusedFile(
+                f"{delivery.path}: {rejected} of {rows_read} records break the contract "
+                f"(over {MAX_REJECT_RATIO:.0%}); whole file refused, nothing loaded. First: {examples}"
+            )
+        archived = _archive(delivery.path, fp)
+        cur.execute(
+            """update audit.load_manifest set rows_read = %s, rows_loaded = %s, rows_rejected = %s,
+                   archive_path = %s, finished_at = now() where load_id = %s""",
+            (rows_read, loaded, rejected, str(archived), load_id),
+        )
+    conn.commit()
+    return LoadResult(
+        delivery.name, delivery.entity.name, "LOADED", rows_read, loaded, rejected, load_id=load_id
+    )
+
+
+def landing_files(landing: Path, system: str, entities: Iterable[str] | None = None) -> list[Path]:
+    folder = landing / system
+    if not folder.is_dir():
+        return []
+    wanted = set(entities) if entities else None
+    found = []
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.name.endswith(".chk") or p.name.startswith("."):
+            continue
+        if wanted is not None and not any(p.name.startswith(e + "_") for e in wanted):
+            continue
+        found.append(p)
+    return found
+
+
+def load_landing(
+    conn: psycopg.Connection,
+    landing: Path,
+    system: str,
+    entities: Iterable[str] | None = None,
+    run_id: str | None = None,
+) -> list[LoadResult]:
+    """Load every delivered file of one source system (optionally only some entities)."""
+    registry = load_registry()
+    files = landing_files(landing, system, entities)
+    results = []
+    for i, path in enumerate(files, 1):
+        result = load_file(conn, path, system=system, run_id=run_id, registry=registry)
+        results.append(result)
+        if i % 50 == 0 or i == len(files):
+            log.info("%s: %d/%d files processed", system, i, len(files))
+    return results

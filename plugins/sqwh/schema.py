@@ -1,0 +1,102 @@
+"""Create and upgrade the warehouse structure: roles, schemas, audit ledger, raw tables.
+
+Raw tables derive from the source registry; re-running is harmless and adds new
+registry columns to existing tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.resources import files
+
+import psycopg
+from psycopg import sql
+
+from sqwh.config import pseudonym_key
+from sqwh.registry import Entity, Registry, load_registry
+
+SQL_FILES = ("bootstrap.sql", "audit.sql", "private.sql", "reporting.sql")
+
+# Columns every raw row carries: which load brought it, and where in the file it was.
+RAW_META_COLUMNS = [
+    ("_load_id", "bigint not null"),
+    ("_record_no", "bigint not null"),
+    ("_business_date", "date"),
+]
+
+
+def _sql_file(name: str) -> str:
+    return files("sqwh").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def raw_table_ddl(entity: Entity) -> list[sql.Composed]:
+    table = sql.Identifier("raw", entity.table)
+    cols = [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in entity.columns
+    ]
+    cols += [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in RAW_META_COLUMNS]
+    statements = [
+        sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(", ").join(cols))
+    ]
+    statements += [
+        sql.SQL("alter table {} add column if not exists {} {}").format(
+            table, sql.Identifier(c.name), sql.SQL(c.pg_type)
+        )
+        for c in entity.columns
+    ]
+    statements.append(
+        sql.SQL("create index if not exists {} on {} (_load_id)").format(
+            sql.Identifier(f"{entity.table}_load_id"), table
+        )
+    )
+    return statements
+
+
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    load_id bigint not null,
+    entity text not null,
+    file_name text not null,
+    record_no bigint not null,
+    column_name text,
+    reason text not null,
+    raw_record text,
+    quarantined_at timestamptz not null default now()
+)
+"""
+
+
+def _install_key(conn: psycopg.Connection) -> None:
+    key = pseudonym_key()
+    block = 64  # SHA-256 block size (RFC 2104)
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = bytes(b ^ 0x36 for b in key)
+    outer = bytes(b ^ 0x5C for b in key)
+    fingerprint = hashlib.sha256(b"fingerprint:" + key).hexdigest()[:16]
+    conn.execute(
+        """insert into private.pseudonym_key (id, inner_key, outer_key, key_fingerprint)
+           values (1, %s, %s, %s)
+           on conflict (id) do update set inner_key = excluded.inner_key,
+               outer_key = excluded.outer_key, key_fingerprint = excluded.key_fingerprint""",
+        (inner, outer, fingerprint),
+    )
+
+
+def bootstrap(url: str, registry: Registry | None = None) -> None:
+    """Bring the warehouse to the current structure (idempotent)."""
+    registry = registry or load_registry()
+    with psycopg.connect(url, autocommit=False) as conn:
+        # Serialise concurrent bootstraps (CLI and DAG at once): DDL races otherwise.
+        conn.execute("select pg_advisory_xact_lock(hashtext('sqwh.bootstrap'))")
+        conn.execute(_sql_file("bootstrap.sql"))
+        conn.execute("set local role etl_writer")
+        for name in SQL_FILES[1:]:
+            conn.execute(_sql_file(name))
+        conn.execute(QUARANTINE_DDL)
+        for entity in registry.entities:
+            for statement in raw_table_ddl(entity):
+                conn.execute(statement)
+        _install_key(conn)
+        conn.commit()

@@ -1,0 +1,54 @@
+-- The audit ledger (schema audit), owned by etl_writer.
+
+create table if not exists audit.load_manifest (
+    load_id bigint generated always as identity primary key,
+    run_id text,
+    system text not null,
+    entity text,
+    file_name text not null,
+    file_path text not null,
+    business_date date,
+    sha256 text,
+    md5 text,
+    byte_size bigint,
+    declared_records bigint,
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    status text not null check (status in ('LOADED', 'DUPLICATE', 'REFUSED', 'FAILED')),
+    reason text,
+    archive_path text,
+    started_at timestamptz not null default now(),
+    finished_at timestamptz
+);
+-- A file's bytes are loaded at most once, whatever its name and however often it is delivered.
+create unique index if not exists load_manifest_loaded_once
+    on audit.load_manifest (sha256) where status = 'LOADED';
+create index if not exists load_manifest_entity on audit.load_manifest (entity, business_date);
+
+create table if not exists audit.validation_run (
+    validation_id bigint generated always as identity primary key,
+    run_id text,
+    period text not null,
+    suite text not null,
+    checkpoint text not null,
+    success boolean not null,
+    statistics jsonb,
+    failures jsonb,
+    result_path text,
+    validated_at timestamptz not null default now()
+);
+
+create table if not exists audit.publication (
+    publication_id bigint generated always as identity primary key,
+    period text not null,
+    run_id text,
+    code_version text,
+    dbt_manifest_hash text,
+    catalogue_version text,
+    input_files jsonb not null,
+    validation_ids bigint [] not null,
+    row_count integer not null,
+    published_at timestamptz not null default now(),
+    published_by text not null default current_user
+);

