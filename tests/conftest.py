@@ -93,3 +93,23 @@ def server_sqwh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sqwh]:
     yield Sqwh(home=home, env=_state_env(home, url))
     with psycopg.connect(SERVER_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{db}" with (force)')
+
+
+@pytest.fixture
+def scratch_db(embedded_sqwh: Sqwh, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, bootstrapped database on the session's embedded server, for in-process tests."""
+    from sqwh.schema import bootstrap
+
+    base = embedded_sqwh.url
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    admin = base.replace("/warehouse?", "/postgres?")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = base.replace("/warehouse?", f"/{name}?")
+    monkeypatch.setenv("SQWH_HOME", str(embedded_sqwh.home))
+    monkeypatch.setenv("SQWH_PSEUDONYM_KEY", "test-key-not-secret")
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    bootstrap(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')

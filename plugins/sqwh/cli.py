@@ -192,6 +192,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt_sources(args: argparse.Namespace) -> int:
+    from sqwh.dbt_sources import path, render
+
+    target = path(settings().dbt_dir)
+    text = render()
+    if args.write:
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
+        return 0
+    if target.read_text(encoding="utf-8") != text:
+        print(
+            f"{target} is out of date with sources.yml; run `sqwh dbt-sources --write`",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{target} is up to date")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqwh", description="Service-quality data warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -222,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="warehouse, loads and publications at a glance")
     st.set_defaults(func=cmd_status)
+
+    ds = sub.add_parser(
+        "dbt-sources", help="check (or --write) dbt source declarations from the registry"
+    )
+    ds.add_argument("--write", action="store_true")
+    ds.set_defaults(func=cmd_dbt_sources)
     return parser
 
 

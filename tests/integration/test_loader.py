@@ -1,0 +1,155 @@
+"""The loader against a real PostgreSQL: COPY, contract checks, quarantine, manifest, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqwh.ingest import load_file
+from sqwh.warehouse import connect
+
+HEADER = "ticket_id|line_no|product|city_code|county_code|area_type|report_time|restore_time|fault_class|source"
+
+
+def good_row(i: int) -> str:
+    return f"T{i:05d}|1350000{i:04d}|FIXED|140100|140105|URBAN|20190101101010|2019-01-01 12:10:10|LINE|10000"
+
+
+def deliver(
+    folder: Path, name: str, lines: list[str], *, records: int | None = None, md5: str | None = None
+) -> Path:
+    path = folder / "bss" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = ("\n".join([HEADER, *lines]) + "\n").encode()
+    path.write_bytes(data)
+    count = len(lines) if records is None else records
+    (path.parent / f"{name}.chk").write_text(
+        f"{name}|{len(data)}|{count}|{md5 or hashlib.md5(data).hexdigest()}\n"
+    )
+    return path
+
+
+def manifest(conn: psycopg.Connection, load_id: int) -> dict:
+    cur = conn.execute("select * from audit.load_manifest where load_id = %s", (load_id,))
+    return dict(zip([d.name for d in cur.description], cur.fetchone(), strict=True))
+
+
+def test_loads_good_rows_and_quarantines_a_bad_one_with_line_and_reason(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    rows = [good_row(i) for i in range(1, 200)]
+    rows.insert(
+        41, "T99999|13500009999|FIXED|140100|140105|URBAN|20190230101010||LINE|10000"
+    )  # 30 Feb
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert result.status == "LOADED"
+        assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (200, 199, 1)
+        m = manifest(conn, result.load_id)
+        assert m["rows_read"] == m["rows_loaded"] + m["rows_rejected"] == 200
+        assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 199
+        q = conn.execute(
+            "select record_no, column_name, reason, raw_record from raw.quarantine"
+        ).fetchall()
+    assert q == [
+        (
+            42,
+            "report_time",
+            "report_time: expected a timestamp YYYY-MM-DD HH:MM:SS or YYYYMMDDHHMMSS, got '20190230101010'",
+            "T99999|13500009999|FIXED|140100|140105|URBAN|20190230101010||LINE|10000",
+        )
+    ]
+
+
+def test_timestamps_are_local_shanghai_time_whatever_the_format(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(1)])
+    with connect(scratch_db) as conn:
+        load_file(conn, path, system="bss")
+        conn.execute("set timezone = 'UTC'")
+        start, end = conn.execute(
+            "select report_time::text, restore_time::text from raw.bss_fault"
+        ).fetchone()
+    assert (start, end) == ("2019-01-01 02:10:10+00", "2019-01-01 04:10:10+00")
+
+
+def test_same_bytes_under_another_name_are_recorded_as_duplicate_not_loaded(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    first = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(i) for i in range(10)])
+    again = deliver(tmp_path, "BSS_FAULT_20190101_2.csv", [good_row(i) for i in range(10)])
+    with connect(scratch_db) as conn:
+        assert load_file(conn, first, system="bss").status == "LOADED"
+        assert load_file(conn, first, system="bss").status == "SKIPPED"
+        dup = load_file(conn, again, system="bss")
+        assert dup.status == "DUPLICATE"
+        assert "same bytes as load" in dup.reason
+        assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"records": 11}, "10 records read but the control file says 11"),
+        ({"md5": "0" * 32}, "but the control file says 00000000000000000000000000000000"),
+    ],
+)
+def test_control_file_mismatch_refuses_the_file(
+    scratch_db: str, tmp_path: Path, kwargs: dict, message: str
+) -> None:
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(i) for i in range(10)], **kwargs)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert result.status == "REFUSED"
+        assert message in result.reason
+        assert manifest(conn, result.load_id)["status"] == "REFUSED"
+        assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 0
+
+
+def test_missing_control_file_refuses(scratch_db: str, tmp_path: Path) -> None:
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(1)])
+    path.with_name(path.name + ".chk").unlink()
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+    assert result.status == "REFUSED"
+    assert result.reason == f"{path}: control file BSS_FAULT_20190101.csv.chk is missing"
+
+
+def test_too_many_bad_rows_refuse_the_whole_file(scratch_db: str, tmp_path: Path) -> None:
+    rows = [good_row(i) for i in range(95)] + [
+        f"B{i}|x|FAX|140100|140105|URBAN|20190101101010||LINE|10000" for i in range(5)
+    ]
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert result.status == "REFUSED"
+        assert (
+            "5 of 100 records break the contract (over 1%); whole file refused, nothing loaded"
+            in result.reason
+        )
+        assert (
+            "record 96: product: expected one of FIXED, BROADBAND, MOBILE, IPTV, got 'FAX'"
+            in result.reason
+        )
+        assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 0
+        assert conn.execute("select count(*) from raw.quarantine").fetchone()[0] == 0
+
+
+def test_header_missing_a_required_column_is_refused_before_copy(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(1)])
+    text = path.read_text().replace("report_time", "reported_at")
+    path.write_text(text)
+    data = path.read_bytes()
+    path.with_name(path.name + ".chk").write_text(
+        f"{path.name}|{len(data)}|1|{hashlib.md5(data).hexdigest()}\n"
+    )
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+    assert result.status == "REFUSED"
+    assert "header lacks required column(s) report_time" in result.reason
