@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
+
 from sqwh.assets import raw_asset
 from sqwh.registry import load_registry
 

@@ -59,6 +59,7 @@ def ingest(
         "skipped": sum(r.status in ("SKIPPED", "DUPLICATE") for r in results),
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_rejected": sum(r.rows_rejected for r in results),
+        "waiting": sum(r.status == "WAITING" for r in results),
     }
     log.info("%s%s: %s", system, f"/{entity}" if entity else "", summary)
     bad = [r for r in results if r.status in ("REFUSED", "FAILED")]

@@ -57,6 +57,7 @@ class Entity:
     timestamp_format: str
     business_time: str | None = None
     city_day_coverage: bool = False
+    write_encoding: str = "utf-8"
 
     @property
     def table(self) -> str:
@@ -138,6 +139,7 @@ def parse_registry(data: dict) -> Registry:
                 timestamp_format=e["timestamp_format"],
                 business_time=e.get("business_time"),
                 city_day_coverage=bool(e.get("city_day_coverage", False)),
+                write_encoding=e.get("write_encoding", "utf-8"),
             )
             for name, e in sysdef["entities"].items()
         )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
+
 from sqwh.ingest import load_file
 from sqwh.warehouse import connect
 
@@ -18,11 +22,21 @@ def good_row(i: int) -> str:
 
 
 def deliver(
-    folder: Path, name: str, lines: list[str], *, records: int | None = None, md5: str | None = None
+    folder: Path,
+    name: str,
+    lines: list[str],
+    *,
+    records: int | None = None,
+    md5: str | None = None,
+    header: str = HEADER,
+    encoding: str = "utf-8",
+    system: str = "bss",
 ) -> Path:
-    path = folder / "bss" / name
+    path = folder / system / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = ("\n".join([HEADER, *lines]) + "\n").encode()
+    data = ("\n".join([header, *lines]) + "\n").encode(encoding)
+    if name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
     path.write_bytes(data)
     count = len(lines) if records is None else records
     (path.parent / f"{name}.chk").write_text(
@@ -110,10 +124,17 @@ def test_control_file_mismatch_refuses_the_file(
         assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 0
 
 
-def test_missing_control_file_refuses(scratch_db: str, tmp_path: Path) -> None:
+def test_a_file_without_control_file_is_waited_for_then_refused(
+    scratch_db: str, tmp_path: Path
+) -> None:
     path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(1)])
     path.with_name(path.name + ".chk").unlink()
     with connect(scratch_db) as conn:
+        fresh = load_file(conn, path, system="bss")
+        assert fresh.status == "WAITING"  # may still be being written: not loaded, not refused
+        assert conn.execute("select count(*) from audit.load_manifest").fetchone()[0] == 0
+        old = time.time() - 3600
+        os.utime(path, (old, old))
         result = load_file(conn, path, system="bss")
     assert result.status == "REFUSED"
     assert result.reason == f"{path}: control file BSS_FAULT_20190101.csv.chk is missing"
@@ -153,3 +174,144 @@ def test_header_missing_a_required_column_is_refused_before_copy(
         result = load_file(conn, path, system="bss")
     assert result.status == "REFUSED"
     assert "header lacks required column(s) report_time" in result.reason
+
+
+AREA_HEADER = "area_code,area_name,level,parent_code"
+AREA_ROWS = [
+    "140000,山西省,PROVINCE,",
+    "140100,太原市,CITY,140000",
+    "140105,小店区,DISTRICT,140100",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_chinese_text_round_trips_in_every_accepted_encoding(
+    scratch_db: str, tmp_path: Path, encoding: str
+) -> None:
+    path = deliver(
+        tmp_path,
+        "CRM_AREA_20190630.csv",
+        AREA_ROWS,
+        header=AREA_HEADER,
+        encoding=encoding,
+        system="crm",
+    )
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="crm")
+        assert result.status == "LOADED", result.reason
+        names = conn.execute("select area_name from raw.crm_area order by area_code").fetchall()
+        detected = conn.execute(
+            "select encoding from audit.load_manifest where load_id = %s", (result.load_id,)
+        )
+        assert detected.fetchone()[0] == ("gb18030" if encoding.startswith("gb") else "utf-8")
+    assert [n for (n,) in names] == ["山西省", "太原市", "小店区"]
+
+
+def test_an_undeclared_encoding_is_refused_with_the_first_bad_byte(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    path = deliver(
+        tmp_path,
+        "CRM_AREA_20190630.csv",
+        AREA_ROWS,
+        header=AREA_HEADER,
+        encoding="utf-16",
+        system="crm",
+    )
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="crm")
+    assert result.status == "REFUSED"
+    assert (
+        "encoding is neither UTF-8 nor GBK/GB18030 (first byte that is not UTF-8 at offset 0)"
+        in result.reason
+    )
+
+
+def test_gzip_pipe_and_quoted_fields_with_embedded_delimiters_and_newlines(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    rows = [
+        good_row(1),
+        'T00002|"135|00"|FIXED|140100|140105|URBAN|20190101101010||"LINE\nCUT"|10000',
+    ]
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv.gz", rows)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert (result.status, result.rows_loaded) == ("LOADED", 2), result.reason
+        assert conn.execute(
+            "select line_no, fault_class from raw.bss_fault where ticket_id = 'T00002'"
+        ).fetchone() == (
+            "135|00",
+            "LINE\nCUT",
+        )
+
+
+def test_reordered_and_extra_columns_are_mapped_by_name_and_noted(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    cols = HEADER.split("|")
+    header = "|".join(["vendor_batch", *reversed(cols)])
+    rows = ["B1|" + "|".join(reversed(good_row(1).split("|")))]
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows, header=header)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert result.status == "LOADED", result.reason
+        notes = conn.execute(
+            "select notes from audit.load_manifest where load_id = %s", (result.load_id,)
+        ).fetchone()[0]
+        assert "extra column(s) ignored: vendor_batch" in notes
+        assert "mapped by name" in notes
+        assert conn.execute("select ticket_id, product, source from raw.bss_fault").fetchone() == (
+            "T00001",
+            "FIXED",
+            "10000",
+        )
+
+
+def test_header_only_file_records_zero_events_and_an_empty_file_is_refused(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    header_only = deliver(tmp_path, "BSS_FAULT_20190101.csv", [])
+    empty = tmp_path / "bss" / "BSS_FAULT_20190102.csv"
+    empty.write_bytes(b"")
+    (tmp_path / "bss" / "BSS_FAULT_20190102.csv.chk").write_text(
+        f"BSS_FAULT_20190102.csv|0|0|{hashlib.md5(b'').hexdigest()}\n"
+    )
+    with connect(scratch_db) as conn:
+        zero = load_file(conn, header_only, system="bss")
+        assert (zero.status, zero.rows_read) == ("LOADED", 0)
+        refused = load_file(conn, empty, system="bss")
+    assert refused.status == "REFUSED"
+    assert "empty file, not even a header line" in refused.reason
+
+
+def test_corrected_redelivery_of_a_day_replaces_its_rows_atomically(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    v1 = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(i) for i in range(1, 6)])
+    with connect(scratch_db) as conn:
+        first = load_file(conn, v1, system="bss")
+        v2 = deliver(tmp_path, "BSS_FAULT_20190101_2.csv", [good_row(i) for i in range(1, 4)])
+        second = load_file(conn, v2, system="bss")
+        assert second.status == "LOADED"
+        assert conn.execute("select count(*) from raw.bss_fault").fetchone()[0] == 3
+        status, reason = conn.execute(
+            "select status, reason from audit.load_manifest where load_id = %s", (first.load_id,)
+        ).fetchone()
+    assert status == "REPLACED"
+    assert (
+        reason
+        == f"replaced by load {second.load_id} (BSS_FAULT_20190101_2.csv), a re-delivery of 2019-01-01; 5 rows removed"
+    )
+
+
+def test_keys_duplicated_inside_a_file_are_counted_in_the_manifest(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", [good_row(1), good_row(2), good_row(2)])
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        dups = conn.execute(
+            "select duplicate_keys from audit.load_manifest where load_id = %s", (result.load_id,)
+        )
+        assert dups.fetchone()[0] == 1

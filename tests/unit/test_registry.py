@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from sqwh.config import settings
 from sqwh.dbt_sources import path as sources_path
 from sqwh.dbt_sources import render

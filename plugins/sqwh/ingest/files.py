@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
+import os
+import time
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +22,15 @@ ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gbk": "GBK", "gb18030": "GB1
 
 class RefusedFile(Exception):
     """A file that must not be loaded; the message is what the operator reads."""
+
+
+class NotReady(Exception):
+    """A file that may still be being written (no control file yet): try again later."""
+
+
+# A data file without its control file is assumed to be still arriving for this long;
+# after that it is refused (the sender forgot the .chk).
+CONTROL_GRACE_SECONDS = int(os.environ.get("SQWH_CHK_GRACE_SECONDS", "600"))
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,12 @@ def fingerprint(path: Path) -> Fingerprint:
 def read_control(delivery: Delivery) -> ControlRecord:
     path = delivery.control_path
     if not path.exists():
+        age = time.time() - delivery.path.stat().st_mtime
+        if age < CONTROL_GRACE_SECONDS:
+            raise NotReady(
+                f"{delivery.path}: no control file {path.name} yet (file is {age:.0f} s old; "
+                f"waiting up to {CONTROL_GRACE_SECONDS} s for it)"
+            )
         raise RefusedFile(f"{delivery.path}: control file {path.name} is missing")
     line = path.read_text(encoding="ascii", errors="replace").strip()
     parts = line.split("|")
@@ -124,8 +143,58 @@ def read_header(delivery: Delivery, encoding: str) -> tuple[list[str], str]:
     with open_data(delivery) as f:
         first = f.readline(1 << 16)
     text = first.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    if not text.strip():
+        raise RefusedFile(
+            f"{delivery.path}: empty file, not even a header line (a day without events "
+            "is delivered as a header-only file)"
+        )
     delimiter = "|" if text.count("|") > text.count(",") else ","
     return [c.strip().strip('"') for c in text.split(delimiter)], delimiter
+
+
+def _first_bad_byte(delivery: Delivery, codec: str) -> int | None:
+    """Offset (in the uncompressed data) of the first byte that is not valid ``codec``, or None."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    offset = 0
+    try:
+        with open_data(delivery) as f:
+            while chunk := f.read(CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return offset + exc.start
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RefusedFile(
+            f"{delivery.path}: cannot be read to the end ({exc}); truncated or corrupt"
+        ) from None
+    return None
+
+
+def detect_encoding(delivery: Delivery) -> str:
+    """UTF-8 (with or without BOM) if the whole file is valid UTF-8, else GB18030 (a superset
+    of GBK) if valid, unless the registry pins an encoding. Refuses naming the first bad byte."""
+    declared = delivery.entity.encoding.lower()
+    if declared != "auto":
+        bad = _first_bad_byte(delivery, declared)
+        if bad is not None:
+            raise RefusedFile(
+                f"{delivery.path}: not valid {declared} (declared for {delivery.entity.name}) "
+                f"at byte offset {bad}; re-export it in {declared}"
+            )
+        return declared
+    bad_utf8 = _first_bad_byte(delivery, "utf-8")
+    if bad_utf8 is None:
+        return "utf-8"
+    if _first_bad_byte(delivery, "gb18030") is None:
+        return "gb18030"
+    raise RefusedFile(
+        f"{delivery.path}: encoding is neither UTF-8 nor GBK/GB18030 (first byte that is not UTF-8 "
+        f"at offset {bad_utf8}); re-export it in UTF-8 or GBK, or declare the encoding in sources.yml"
+    )
 
 
 def pg_encoding(encoding: str) -> str:

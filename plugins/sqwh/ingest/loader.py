@@ -25,7 +25,9 @@ from sqwh.ingest.files import (
     CHUNK,
     Delivery,
     Fingerprint,
+    NotReady,
     RefusedFile,
+    detect_encoding,
     fingerprint,
     identify,
     open_data,
@@ -47,7 +49,7 @@ LOCK_TIMEOUT = "10s"
 class LoadResult:
     file: str
     entity: str | None
-    status: str  # LOADED | DUPLICATE | REFUSED | FAILED | SKIPPED (already loaded)
+    status: str  # LOADED | DUPLICATE | REFUSED | FAILED | SKIPPED (already loaded) | WAITING (no .chk yet)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -62,7 +64,8 @@ def _staging_columns(header: list[str], entity: Entity) -> list[str]:
     return [h if h in known else f"_extra_{i}" for i, h in enumerate(header)]
 
 
-def _check_header(delivery: Delivery, header: list[str]) -> None:
+def _check_header(delivery: Delivery, header: list[str]) -> str | None:
+    """Refuse a header without a required column; return a note on ignored extra columns."""
     entity = delivery.entity
     missing = [c.name for c in entity.columns if c.required and c.name not in header]
     if missing:
@@ -74,10 +77,23 @@ def _check_header(delivery: Delivery, header: list[str]) -> None:
         raise RefusedFile(
             f"{delivery.path}: header repeats a column name: {'|'.join(header)[:200]}"
         )
+    notes = []
+    extra = [h for h in header if h not in entity.column_names]
+    if extra:
+        notes.append(f"extra column(s) ignored: {', '.join(extra)}")
+    absent = [c.name for c in entity.columns if not c.required and c.name not in header]
+    if absent:
+        notes.append(f"optional column(s) absent, loaded as NULL: {', '.join(absent)}")
+    known = [h for h in header if h in entity.column_names]
+    if known != [c for c in entity.column_names if c in header]:
+        notes.append("columns in a different order than the contract; mapped by name")
+    for note in notes:
+        log.warning("%s: %s", delivery.path.name, note)
+    return "; ".join(notes) or None
 
 
 def _copy_into_temp(
-    cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str
+    cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
 ) -> int:
     cur.execute(
         sql.SQL(
@@ -89,7 +105,7 @@ def _copy_into_temp(
     ).format(
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         sql.Literal(delimiter),
-        sql.Literal(pg_encoding(delivery.entity.encoding)),
+        sql.Literal(pg_encoding(encoding)),
     )
     with open_data(delivery) as f, cur.copy(copy_sql) as copy:
         first = True
@@ -219,9 +235,12 @@ def load_file(
             return LoadResult(path.name, entity_name, "DUPLICATE", reason=reason, load_id=load_id)
         control = read_control(delivery)
         verify_control(delivery, control, fp)
-        header, delimiter = read_header(delivery, delivery.entity.encoding)
-        _check_header(delivery, header)
-        result = _load_verified(conn, delivery, fp, control.record_count, header, delimiter, run_id)
+        encoding = detect_encoding(delivery)
+        header, delimiter = read_header(delivery, encoding)
+        notes = _check_header(delivery, header)
+        result = _load_verified(
+            conn, delivery, fp, control.record_count, header, delimiter, encoding, notes, run_id
+        )
         result.seconds = time.monotonic() - started
         rate = result.rows_read / result.seconds if result.seconds else 0
         log.info(
@@ -233,6 +252,10 @@ def load_file(
             rate,
         )
         return result
+    except NotReady as exc:
+        conn.rollback()
+        log.info("%s", exc)
+        return LoadResult(path.name, entity_name, "WAITING", reason=str(exc))
     except (RefusedFile, psycopg.Error) as exc:
         conn.rollback()
         status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
@@ -275,6 +298,8 @@ def _load_verified(
     declared: int,
     header: list[str],
     delimiter: str,
+    encoding: str,
+    notes: str | None,
     run_id: str | None,
 ) -> LoadResult:
     with conn.cursor() as cur:
@@ -293,7 +318,7 @@ def _load_verified(
             run_id=run_id,
         )
         staging_cols = _staging_columns(header, delivery.entity)
-        rows_read = _copy_into_temp(cur, delivery, staging_cols, delimiter)
+        rows_read = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
         if rows_read != declared:
             raise RefusedFile(
                 f"{delivery.path}: {rows_read} records read but the control file says {declared}"
@@ -310,16 +335,68 @@ def _load_verified(
                 f"{delivery.path}: {rejected} of {rows_read} records break the contract "
                 f"(over {MAX_REJECT_RATIO:.0%}); whole file refused, nothing loaded. First: {examples}"
             )
+        duplicates = _duplicate_keys(cur, delivery.entity, load_id)
+        if duplicates:
+            log.warning(
+                "%s: %s business key(s) occur more than once in the file; they count once",
+                delivery.name,
+                duplicates,
+            )
+        _replace_earlier_deliveries(cur, delivery, load_id)
         archived = _archive(delivery.path, fp)
         cur.execute(
             """update audit.load_manifest set rows_read = %s, rows_loaded = %s, rows_rejected = %s,
-                   archive_path = %s, finished_at = now() where load_id = %s""",
-            (rows_read, loaded, rejected, str(archived), load_id),
+                   duplicate_keys = %s, encoding = %s, notes = %s, archive_path = %s, finished_at = now()
+               where load_id = %s""",
+            (rows_read, loaded, rejected, duplicates, encoding, notes, str(archived), load_id),
         )
     conn.commit()
     return LoadResult(
         delivery.name, delivery.entity.name, "LOADED", rows_read, loaded, rejected, load_id=load_id
     )
+
+
+def _duplicate_keys(cur: psycopg.Cursor, entity: Entity, load_id: int) -> int:
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in entity.key)
+    row = cur.execute(
+        sql.SQL(
+            "select count(*) - count(distinct ({keys})) from {table} where _load_id = {load_id}"
+        ).format(keys=keys, table=sql.Identifier("raw", entity.table), load_id=sql.Literal(load_id))
+    ).fetchone()
+    return int(row[0])  # type: ignore[index]
+
+
+def _replace_earlier_deliveries(cur: psycopg.Cursor, delivery: Delivery, load_id: int) -> None:
+    """A new file for the same entity and business day is a corrected re-delivery: the earlier
+    loads' rows go, in this same transaction, so readers see the old day or the new one."""
+    earlier = cur.execute(
+        """select load_id, file_name from audit.load_manifest
+           where entity = %s and business_date = %s and status = 'LOADED' and load_id <> %s""",
+        (delivery.entity.name, delivery.business_date, load_id),
+    ).fetchall()
+    for old_id, old_name in earlier:
+        deleted = cur.execute(
+            sql.SQL("delete from {} where _load_id = %s").format(
+                sql.Identifier("raw", delivery.entity.table)
+            ),
+            (old_id,),
+        ).rowcount
+        cur.execute(
+            """update audit.load_manifest set status = 'REPLACED',
+                   reason = %s, finished_at = coalesce(finished_at, now()) where load_id = %s""",
+            (
+                f"replaced by load {load_id} ({delivery.name}), a re-delivery of {delivery.business_date}; "
+                f"{deleted} rows removed",
+                old_id,
+            ),
+        )
+        log.warning(
+            "%s replaces %s (%s rows of %s)",
+            delivery.name,
+            old_name,
+            deleted,
+            delivery.business_date,
+        )
 
 
 def landing_files(landing: Path, system: str, entities: Iterable[str] | None = None) -> list[Path]:

@@ -21,6 +21,13 @@ create table if not exists audit.load_manifest (
     started_at timestamptz not null default now(),
     finished_at timestamptz
 );
+alter table audit.load_manifest add column if not exists duplicate_keys bigint;
+alter table audit.load_manifest add column if not exists encoding text;
+alter table audit.load_manifest add column if not exists notes text;
+-- REPLACED: a corrected re-delivery of the same entity and business day superseded this load.
+alter table audit.load_manifest drop constraint if exists load_manifest_status_check;
+alter table audit.load_manifest add constraint load_manifest_status_check
+    check (status in ('LOADED', 'DUPLICATE', 'REFUSED', 'FAILED', 'REPLACED'));
 -- A file's bytes are loaded at most once, whatever its name and however often it is delivered.
 create unique index if not exists load_manifest_loaded_once
     on audit.load_manifest (sha256) where status = 'LOADED';
