@@ -315,3 +315,15 @@ def test_keys_duplicated_inside_a_file_are_counted_in_the_manifest(
             "select duplicate_keys from audit.load_manifest where load_id = %s", (result.load_id,)
         )
         assert dups.fetchone()[0] == 1
+
+
+def test_header_only_files_of_different_days_are_each_loaded(scratch_db: str, tmp_path: Path) -> None:
+    first = deliver(tmp_path, "BSS_FAULT_20190101.csv", [])
+    second = deliver(tmp_path, "BSS_FAULT_20190102.csv", [])  # same bytes, another day: not a duplicate
+    with connect(scratch_db) as conn:
+        assert load_file(conn, first, system="bss").status == "LOADED"
+        assert load_file(conn, second, system="bss").status == "LOADED"
+        days = conn.execute(
+            "select count(distinct business_date) from audit.load_manifest where status = 'LOADED'"
+        ).fetchone()[0]
+    assert days == 2

@@ -207,8 +207,10 @@ def load_file(
         entity_name = delivery.entity.name
         fp = fingerprint(path)
         done = conn.execute(
-            "select load_id, file_path from audit.load_manifest where sha256 = %s and status = 'LOADED'",
-            (fp.sha256,),
+            """select load_id, file_path from audit.load_manifest
+               where sha256 = %s and status = 'LOADED'
+                 and (declared_records > 0 or (entity = %s and business_date = %s))""",
+            (fp.sha256, entity_name, delivery.business_date),
         ).fetchone()
         if done:
             if done[1] == str(path):

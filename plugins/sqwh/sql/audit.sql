@@ -29,8 +29,11 @@ alter table audit.load_manifest drop constraint if exists load_manifest_status_c
 alter table audit.load_manifest add constraint load_manifest_status_check
     check (status in ('LOADED', 'DUPLICATE', 'REFUSED', 'FAILED', 'REPLACED'));
 -- A file's bytes are loaded at most once, whatever its name and however often it is delivered.
-create unique index if not exists load_manifest_loaded_once
-    on audit.load_manifest (sha256) where status = 'LOADED';
+-- Header-only files ("no events that day") are byte-identical across days, so they are
+-- identified by entity and day instead.
+drop index if exists audit.load_manifest_loaded_once;
+create unique index if not exists load_manifest_loaded_once_v2
+    on audit.load_manifest (sha256) where status = 'LOADED' and declared_records > 0;
 create index if not exists load_manifest_entity on audit.load_manifest (entity, business_date);
 
 create table if not exists audit.validation_run (
