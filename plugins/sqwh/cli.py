@@ -135,8 +135,11 @@ def _print_where(url: str, period: str) -> None:
         f"published table : reporting.half_year_indicators (publication {pub[0]}, {pub[1]} rows) "
         f"in {redact(url)}"
     )
+    print(
+        f"audit page      : {settings().reports_dir / 'publications' / f'publication-{pub[0]}.html'}"
+    )
     for (page,) in pages:
-        print(f"validation report: {page}")
+        print(f"validation page : {page}")
     print(f"logs            : {settings().logs_dir}")
 
 
@@ -192,6 +195,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from sqwh.reproduce import reproduce
+    from sqwh.warehouse import warehouse_url
+
+    result = reproduce(warehouse_url(), args.publication, keep=args.keep)
+    if result.tampered:
+        print(
+            f"publication {result.publication_id} ({result.period}) cannot be reproduced: archived inputs "
+            "do not match what was published:",
+            file=sys.stderr,
+        )
+        for line in result.tampered:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    if result.differences:
+        print(
+            f"publication {result.publication_id} ({result.period}): {len(result.differences)} figure(s) differ "
+            f"when rebuilt from its {result.files} archived input files:",
+            file=sys.stderr,
+        )
+        for line in result.differences[:50]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(
+        f"publication {result.publication_id} ({result.period}) reproduced exactly from {result.files} archived "
+        "input files: 0 differences"
+    )
+    return 0
+
+
 def cmd_dbt_sources(args: argparse.Namespace) -> int:
     from sqwh.dbt_sources import path, render
 
@@ -241,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="warehouse, loads and publications at a glance")
     st.set_defaults(func=cmd_status)
+
+    rp = sub.add_parser("reproduce", help="rebuild a publication from its archived inputs and diff it")
+    rp.add_argument("--publication", type=int, required=True)
+    rp.add_argument("--keep", action="store_true", help="keep the scratch database for inspection")
+    rp.set_defaults(func=cmd_reproduce)
 
     ds = sub.add_parser(
         "dbt-sources", help="check (or --write) dbt source declarations from the registry"

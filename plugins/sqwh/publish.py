@@ -13,6 +13,7 @@ import json
 import logging
 import subprocess
 from importlib.metadata import version
+from pathlib import Path
 
 import psycopg
 
@@ -152,5 +153,22 @@ def publish(
             (publication_id, p.previous().code),
         )
         conn.commit()
-    log.info("published %s as publication %s (%s rows)", p.code, publication_id, row_count)
+        page = write_publication_page(conn, int(publication_id))
+    log.info(
+        "published %s as publication %s (%s rows); audit page %s",
+        p.code,
+        publication_id,
+        row_count,
+        page,
+    )
     return int(publication_id)
+
+
+def write_publication_page(conn: psycopg.Connection, publication_id: int) -> Path:
+    from sqwh.audit_pages import render_publication_page
+
+    out = settings().reports_dir / "publications"
+    out.mkdir(parents=True, exist_ok=True)
+    page = out / f"publication-{publication_id}.html"
+    page.write_text(render_publication_page(conn, publication_id), encoding="utf-8")
+    return page

@@ -212,7 +212,7 @@ def run_gate(url: str, period: str, run_id: str) -> GateResult:
 
 
 def _record(url: str, gate: GateResult, run_id: str) -> None:
-    from sqwh.report_validation import render_suite_page
+    from sqwh.audit_pages import render_suite_page
 
     out = settings().reports_dir / "validation" / gate.period
     out.mkdir(parents=True, exist_ok=True)

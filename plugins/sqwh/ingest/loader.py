@@ -160,16 +160,14 @@ def _insert_checked(
 
 
 def _archive(path: Path, fp: Fingerprint) -> Path:
-    """Keep the delivered bytes, content-addressed, so a publication can be reproduced later."""
+    """Keep the delivered bytes, content-addressed, so a publication can be reproduced later.
+    A copy, not a hard link: a sender rewriting the landing file in place must not alter it."""
     suffix = ".csv.gz" if path.name.endswith(".gz") else ".csv"
     target = settings().archive_dir / fp.sha256[:2] / f"{fp.sha256}{suffix}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        try:
-            os.link(path, tmp)
-        except OSError:
-            shutil.copyfile(path, tmp)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
+        shutil.copyfile(path, tmp)
         tmp.replace(target)
     return target
 
