@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # suite file -> (schema, table) it validates; order = the order the gate runs them
 SUITES = {
+    "load_manifest.audit": ("audit", "load_manifest"),
     "source_day_coverage.marts": ("marts", "source_day_coverage"),
     "half_year_indicators.candidate": ("candidate", "half_year_indicators"),
 }
@@ -92,7 +93,23 @@ def _substitutions(period: Period) -> dict[str, str]:
     registry = load_registry()
     daily = [e.name for e in registry.entities if e.delivery == "daily"]
     dense = [e.name for e in registry.entities if e.city_day_coverage]
+    raw_counts = " union all ".join(
+        f"select _load_id as load_id, count(*) as rows_in_raw from raw.{e.table} group by _load_id"
+        for e in registry.entities
+    )
+    violations = " union all ".join(
+        f"select '{e.name}' as entity, '{c.name}' as column_name, {c.name}::text as value, count(*) as rows_"
+        f" from raw.{e.table} where {c.name}::text not in ({', '.join(repr(v) for v in c.enum)})"
+        f" group by {c.name}"
+        for e in registry.entities
+        for c in e.columns
+        if c.enum
+    )
     return {
+        "raw_load_counts": raw_counts,
+        "raw_value_set_violations": violations,
+        "period_start": f"timestamptz '{period.first_day} 00:00:00 Asia/Shanghai'",
+        "period_end": f"timestamptz '{period.end_day} 00:00:00 Asia/Shanghai'",
         "period": period.code,
         "period_first_day": period.first_day.isoformat(),
         "period_last_day": period.last_day.isoformat(),

@@ -50,13 +50,19 @@ def reporting_digest(sqwh: Sqwh) -> str:
     return hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
 
 
+def _blank(v):
+    return (
+        None if v is None or v is pd.NA or v == "" or (isinstance(v, float) and pd.isna(v)) else v
+    )
+
+
 def _key(row) -> tuple:
     return (
         row.indicator_code,
         row.geo_level,
-        row.city_code or None,
-        row.breakdown_type or None,
-        row.breakdown or None,
+        _blank(row.city_code),
+        _blank(row.breakdown_type),
+        _blank(row.breakdown),
     )
 
 
@@ -91,8 +97,8 @@ def test_published_values_equal_the_independent_oracle(chain) -> None:
     got_by_key = {_key(r): r for r in got.itertuples()}
     exp_by_key = {_key(r): r for r in expected.itertuples()}
     assert set(got_by_key) == set(exp_by_key), (
-        f"rows only published: {sorted(set(got_by_key) - set(exp_by_key))[:5]}; "
-        f"rows only in oracle: {sorted(set(exp_by_key) - set(got_by_key))[:5]}"
+        f"rows only published: {sorted(set(got_by_key) - set(exp_by_key), key=str)[:5]}; "
+        f"rows only in oracle: {sorted(set(exp_by_key) - set(got_by_key), key=str)[:5]}"
     )
     mismatches = []
     for key, exp in exp_by_key.items():
@@ -173,3 +179,31 @@ def test_missing_city_calls_fail_the_gate_and_leave_reporting_untouched(
             ).fetchone()[0]
             == 0
         )
+
+
+def test_reproduction_is_exact_and_detects_a_tampered_input(chain) -> None:
+    sqwh, _, _ = chain
+    with sqwh.connect() as conn:
+        pub = conn.execute(
+            "select max(publication_id) from audit.publication where period = %s", (PERIOD,)
+        ).fetchone()[0]
+        archived = Path(
+            conn.execute(
+                """select archive_path from audit.load_manifest
+                   where entity = 'CC_CALL' and status = 'LOADED' and rows_loaded > 0 order by load_id limit 1"""
+            ).fetchone()[0]
+        )
+    ok = sqwh("reproduce", "--publication", str(pub))
+    assert f"publication {pub} ({PERIOD}) reproduced exactly" in ok.stdout
+    assert "0 differences" in ok.stdout
+    original = archived.read_bytes()
+    flipped = bytearray(original)
+    flipped[len(flipped) // 2] ^= 0x01
+    archived.write_bytes(bytes(flipped))
+    try:
+        bad = sqwh("reproduce", "--publication", str(pub), check=False)
+    finally:
+        archived.write_bytes(original)
+    assert bad.returncode == 1
+    assert "cannot be reproduced: archived inputs do not match what was published" in bad.stderr
+    assert f"archived copy {archived} has sha256" in bad.stderr
