@@ -11,7 +11,7 @@ PERIOD ?= 2019H1
 SCALE ?= S
 LANDING ?= .sqwh/landing
 
-.PHONY: install demo test lint format warehouse-stop clean
+.PHONY: install demo test lint format warehouse-stop clean bench-ingest
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -44,3 +44,6 @@ warehouse-stop: install
 
 clean: warehouse-stop
 	rm -rf .sqwh
+
+bench-ingest: install
+	$(BIN)/python benchmarks/bench_ingest.py $(BENCH_ARGS)

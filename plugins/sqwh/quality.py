@@ -200,7 +200,7 @@ def _run_suite(
 def run_gate(url: str, period: str, run_id: str) -> GateResult:
     """Run every suite for the period; record and render each. Does not publish."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx

@@ -1,0 +1,152 @@
+"""Ingest benchmark: one large CC_CALL file loaded three ways, side by side, in one run.
+
+1. raw COPY      : psycopg streams the file into a bare table with the same column types
+                   (no checks, no manifest) - the ceiling;
+2. sqwh loader   : this project's loader with every check (control file, encoding, contract,
+                   quarantine, manifest, archive);
+3. pandas        : read_csv + DataFrame.to_sql (the common peer approach).
+
+Each runs in its own process so peak memory (max RSS) is its own. Prints rows/s, MB/s, peak
+memory and ratios against raw COPY. Usage:
+    python benchmarks/bench_ingest.py [--rows 2000000] [--skip-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def build_file(rows: int, work: Path) -> tuple[Path, int]:
+    """Concatenate generated daily CC_CALL files into one delivery of at least ``rows`` records."""
+    from sqwh.generate import generate
+
+    scale = max(0.05, rows / 30_000_000 * 1.05)  # CC_CALL is ~30 M rows per half year at scale 1
+    landing = work / "gen"
+    generate(landing, "2019H1", scale=scale, seed=11, progress=None)
+    parts = sorted((landing / "cc").glob("CC_CALL_*.csv"))
+    out = work / "landing" / "cc" / "CC_CALL_20190630_9.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with out.open("wb") as f:
+        for i, part in enumerate(parts):
+            with part.open("rb") as p:
+                header = p.readline()
+                if i == 0:
+                    f.write(header)
+                for line in p:
+                    f.write(line)
+                    count += 1
+    data_md5 = hashlib.md5(out.read_bytes()).hexdigest()
+    (out.parent / f"{out.name}.chk").write_text(f"{out.name}|{out.stat().st_size}|{count}|{data_md5}\n")
+    return out, count
+
+
+def run_raw_copy(path: Path, url: str) -> None:
+    import psycopg
+
+    from sqwh.registry import load_registry
+
+    entity = load_registry().entity("CC_CALL")
+    cols = ", ".join(f"{c.name} {'timestamp' if c.type == 'timestamp' else c.pg_type}" for c in entity.columns)
+    with psycopg.connect(url) as conn:
+        conn.execute("drop table if exists public.bench_bare_cc_call")
+        conn.execute(f"create table public.bench_bare_cc_call ({cols})")
+        with conn.cursor() as cur, path.open("rb") as f:
+            with cur.copy("copy public.bench_bare_cc_call from stdin with (format csv, header true)") as copy:
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+        conn.commit()
+        conn.execute("drop table public.bench_bare_cc_call")
+        conn.commit()
+
+
+def run_loader(path: Path, url: str) -> None:
+    from sqwh.ingest import load_file
+    from sqwh.schema import bootstrap
+    from sqwh.warehouse import connect
+
+    bootstrap(url)
+    with connect(url) as conn:
+        result = load_file(conn, path, system="cc", run_id="bench")
+        assert result.status == "LOADED", result.reason
+        conn.execute("delete from raw.cc_call where _load_id = %s", (result.load_id,))
+        conn.execute("delete from audit.load_manifest where load_id = %s", (result.load_id,))
+        conn.commit()
+
+
+def run_pandas(path: Path, url: str) -> None:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from sqwh.warehouse import parse_url
+
+    engine = sa.create_engine(parse_url(url).sqlalchemy_url())
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.to_sql("bench_pandas_cc_call", engine, schema="public", if_exists="replace", index=False,
+              chunksize=10_000, method="multi")
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop table public.bench_pandas_cc_call"))
+
+
+WAYS = {"raw COPY": run_raw_copy, "sqwh loader": run_loader, "pandas to_sql": run_pandas}
+
+
+def child(way: str, path: str, url: str) -> None:
+    started = time.perf_counter()
+    WAYS[way](Path(path), url)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--child", nargs=3, metavar=("WAY", "PATH", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return 0
+
+    from sqwh.warehouse import warehouse_url
+
+    url = warehouse_url()
+    with tempfile.TemporaryDirectory(prefix="sqwh-bench-") as tmp:
+        print(f"generating a CC_CALL delivery of >= {args.rows:,} rows ...", flush=True)
+        path, rows = build_file(args.rows, Path(tmp))
+        mb = path.stat().st_size / 1e6
+        print(f"file: {rows:,} rows, {mb:,.0f} MB", flush=True)
+        results = {}
+        for way in WAYS:
+            if way == "pandas to_sql" and args.skip_pandas:
+                continue
+            print(f"running {way} ...", flush=True)
+            proc = subprocess.run([sys.executable, str(HERE), "--child", way, str(path), url],
+                                  capture_output=True, text=True, env=os.environ.copy())
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+            if proc.returncode != 0 or line is None:
+                print(proc.stderr[-2000:], file=sys.stderr)
+                return 1
+            results[way] = json.loads(line[6:])
+    base = results["raw COPY"]["seconds"]
+    print(f"\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}{'vs raw COPY':>13}")
+    for way, r in results.items():
+        print(f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
+              f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
