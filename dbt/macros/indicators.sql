@@ -24,8 +24,12 @@
 
 {#- Aggregate an `items` relation (city_code, numerator, denominator[, breakdown]) into the
     indicator grain: one row per city and one for the province (computed from the items,
-    never averaged), plus breakdown rows when a breakdown column is named. -#}
-{% macro rollup_indicator(code, items, breakdown_type=none) -%}
+    never averaged), plus breakdown rows when a breakdown column is named. Items with a NULL
+    breakdown value count only in the rows without breakdown (no "breakdown = NULL" row).
+    numerator_divisor / denominator_divisor divide the sums (not the items), so that e.g.
+    sum(seconds) / 60 stays one exact numeric division and halves round like the catalogue's
+    exact rational. -#}
+{% macro rollup_indicator(code, items, breakdown_type=none, numerator_divisor=none, denominator_divisor=none) -%}
     select
         '{{ code }}'::text as indicator_code,
         case when grouping(city_code) = 0 then 'CITY' else 'PROVINCE' end as geo_level,
@@ -37,11 +41,12 @@
         null::text as breakdown_type,
         null::text as breakdown,
         {%- endif %}
-        sum(numerator)::numeric as numerator,
-        sum(denominator)::numeric as denominator
+        sum(numerator)::numeric{% if numerator_divisor %} / {{ numerator_divisor }}{% endif %} as numerator,
+        sum(denominator)::numeric{% if denominator_divisor %} / {{ denominator_divisor }}{% endif %} as denominator
     from {{ items }}
     {%- if breakdown_type %}
     group by grouping sets ((city_code), (), (city_code, breakdown), (breakdown))
+    having grouping(breakdown) = 1 or breakdown is not null
     {%- else %}
     group by grouping sets ((city_code), ())
     {%- endif %}

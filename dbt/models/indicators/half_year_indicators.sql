@@ -4,15 +4,50 @@
 with
 
 computed as (
+    -- catalogue order (indicators.md)
     select * from {{ ref('ind_outlets__halfyear') }}
     union all
     select * from {{ ref('ind_outlet_coverage__halfyear') }}
     union all
+    select * from {{ ref('ind_outlet_wait__halfyear') }}
+    union all
+    select * from {{ ref('ind_outlet_handle__halfyear') }}
+    union all
+    select * from {{ ref('ind_e_channel_share__halfyear') }}
+    union all
     select * from {{ ref('ind_hotline_answer__halfyear') }}
+    union all
+    select * from {{ ref('ind_hotline_abandon__halfyear') }}
+    union all
+    select * from {{ ref('ind_ivr_self_service__halfyear') }}
+    union all
+    select * from {{ ref('ind_first_call_resolution__halfyear') }}
+    union all
+    select * from {{ ref('ind_hotline_satisfaction__halfyear') }}
+    union all
+    select * from {{ ref('ind_install_ontime__halfyear') }}
+    union all
+    select * from {{ ref('ind_resume_ontime__halfyear') }}
+    union all
+    select * from {{ ref('ind_fault_rate__halfyear') }}
     union all
     select * from {{ ref('ind_fault_repair__halfyear') }}
     union all
+    select * from {{ ref('ind_fault_repeat__halfyear') }}
+    union all
+    select * from {{ ref('ind_billing_error__halfyear') }}
+    union all
+    select * from {{ ref('ind_appeal_rate__halfyear') }}
+    union all
     select * from {{ ref('ind_complaint_ontime__halfyear') }}
+    union all
+    select * from {{ ref('ind_complaint_resolved__halfyear') }}
+    union all
+    select * from {{ ref('ind_spam_handled__halfyear') }}
+    union all
+    select * from {{ ref('ind_care_cover__halfyear') }}
+    union all
+    select * from {{ ref('ind_customer_satisfaction__halfyear') }}
 ),
 
 catalogue as (
@@ -62,6 +97,8 @@ headline as (
             and computed.breakdown_type is null
 ),
 
+-- breakdown values with items, for the province and the known cities (items of other city
+-- codes count only in the province)
 breakdowns as (
     select
         indicator_code,
@@ -72,7 +109,11 @@ breakdowns as (
         numerator,
         denominator
     from computed
-    where breakdown_type is not null and denominator > 0
+    where
+        breakdown_type is not null
+        and breakdown is not null
+        and denominator > 0
+        and (geo_level = 'PROVINCE' or city_code in (select city_code from cities))
 ),
 
 rows_ as (

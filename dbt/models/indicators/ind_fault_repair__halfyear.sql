@@ -13,7 +13,9 @@ items as (
         {{ timeliness_numerator('report_time', 'restore_time', 'repair_limit') }} as numerator,
         {{ timeliness_denominator('report_time', 'restore_time', 'repair_limit') }} as denominator
     from faults
-    where {{ in_period('report_time') }}
+    where
+        repair_limit is not null  -- area_type NULL or unknown: no limit, not countable
+        and {{ in_period('report_time') }}
 )
 
 {{ rollup_indicator('FT_REPAIR_ONTIME', 'items', breakdown_type='area_type') }}

@@ -2,7 +2,7 @@
 with
 
 calls as (
-    select * from {{ ref('stg_cc__calls') }}
+    select * from {{ ref('int_calls_with_repeat_call') }}
 ),
 
 final as (
@@ -21,10 +21,13 @@ final as (
         end_reason,
         queue_start is not null as is_agent_request,
         -- short abandon: hung up within 5 s of queueing, excluded from the agent indicators
-        (queue_start is not null and answer_time is null
-            and call_end - queue_start <= interval '5 seconds') as is_short_abandon,
+        -- (call_end NULL: duration unknown, not a short abandon)
+        coalesce(queue_start is not null and answer_time is null
+            and call_end - queue_start <= interval '5 seconds', false) as is_short_abandon,
         extract(epoch from answer_time - queue_start) as wait_seconds,
-        (answer_time is not null and answer_time - queue_start <= interval '15 seconds') as is_answered_within_15s
+        (answer_time is not null and answer_time - queue_start <= interval '15 seconds') as is_answered_within_15s,
+        -- answered calls only: no repeat call for the same skill group within 48 h (CC_FCR)
+        not has_repeat_call_within_48h as is_first_call_resolved
     from calls
 )
 

@@ -2,7 +2,7 @@
 with
 
 faults as (
-    select * from {{ ref('stg_bss__faults') }}
+    select * from {{ ref('int_faults_with_previous_restore') }}
 ),
 
 limits as (
@@ -22,7 +22,8 @@ final as (
         faults.restore_time,
         faults.fault_class,
         faults.source,
-        make_interval(secs => limits.limit_seconds) as repair_limit
+        make_interval(secs => limits.limit_seconds) as repair_limit,
+        faults.is_repeat_fault
     from faults
     left join limits on faults.area_type = limits.condition_value
 )
