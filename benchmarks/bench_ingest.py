@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -106,7 +105,9 @@ def child(way: str, path: str, url: str) -> None:
     started = time.perf_counter()
     WAYS[way](Path(path), url)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec)
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:"))) / 1024
     print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
