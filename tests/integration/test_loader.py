@@ -317,9 +317,13 @@ def test_keys_duplicated_inside_a_file_are_counted_in_the_manifest(
         assert dups.fetchone()[0] == 1
 
 
-def test_header_only_files_of_different_days_are_each_loaded(scratch_db: str, tmp_path: Path) -> None:
+def test_header_only_files_of_different_days_are_each_loaded(
+    scratch_db: str, tmp_path: Path
+) -> None:
     first = deliver(tmp_path, "BSS_FAULT_20190101.csv", [])
-    second = deliver(tmp_path, "BSS_FAULT_20190102.csv", [])  # same bytes, another day: not a duplicate
+    second = deliver(
+        tmp_path, "BSS_FAULT_20190102.csv", []
+    )  # same bytes, another day: not a duplicate
     with connect(scratch_db) as conn:
         assert load_file(conn, first, system="bss").status == "LOADED"
         assert load_file(conn, second, system="bss").status == "LOADED"
@@ -327,3 +331,33 @@ def test_header_only_files_of_different_days_are_each_loaded(scratch_db: str, tm
             "select count(distinct business_date) from audit.load_manifest where status = 'LOADED'"
         ).fetchone()[0]
     assert days == 2
+
+
+def test_a_value_the_table_contract_rejects_is_quarantined_not_a_failed_load(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    rows = [good_row(i) for i in range(1, 150)]
+    rows.append(
+        "T09999|13500009999|FIXED|140100|140105|URBAN|18500101101010||LINE|10000"
+    )  # year 1850
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert (result.status, result.rows_loaded, result.rows_rejected) == ("LOADED", 149, 1), (
+            result.reason
+        )
+        reason = conn.execute("select reason from raw.quarantine").fetchone()[0]
+    assert reason.startswith("report_time: expected a timestamp")
+
+
+def test_old_dates_within_the_contract_load(scratch_db: str, tmp_path: Path) -> None:
+    header = "customer_id,name,id_no,phone,city_code,segment,value_tier,join_date"
+    rows = ["C1,张三,140108195112114679,15300344943,140100,MASS,MID,1998-01-06"]
+    path = deliver(tmp_path, "CRM_CUSTOMER_20190630.csv", rows, header=header, system="crm")
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="crm")
+        assert result.status == "LOADED", result.reason
+        assert (
+            str(conn.execute("select join_date from raw.crm_customer").fetchone()[0])
+            == "1998-01-06"
+        )

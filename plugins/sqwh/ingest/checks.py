@@ -162,7 +162,7 @@ def check_expression(entity: Entity) -> str:
             rules.append(f"{col} ~ '^[0-9]{{4}}(0[1-9]|1[0-2])$'")
         if c.type in ("timestamp", "date"):
             # excludes 'infinity', 'epoch' and other special inputs COPY would accept
-            rules.append(f"{col} between '2000-01-01' and '2100-01-01'")
+            rules.append(f"{col} >= '1900-01-01' and {col} < '2200-01-01'")
         if c.type == "text" and c.required:
             rules.append(f"{col} <> ''")
         if c.required:

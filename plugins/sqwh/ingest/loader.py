@@ -199,7 +199,7 @@ def _insert_fast(
                 predicate=predicate,
             )
         ).rowcount
-    except psycopg.DataError as exc:
+    except (psycopg.DataError, psycopg.IntegrityError) as exc:
         log.info("%s: %s; checking every row individually", delivery.name, str(exc).splitlines()[0])
         cur.execute("rollback to savepoint fast_path")
         return None

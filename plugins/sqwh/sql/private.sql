@@ -27,7 +27,7 @@ $$;
 create or replace function private.is_ts(v text) returns boolean
 language sql immutable parallel safe as $$
     select private.norm_ts(v)
-        ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
+        ~ '^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$'
         and substr(private.norm_ts(v), 9, 2)::int <= extract(day from (
             make_date(substr(private.norm_ts(v), 1, 4)::int, substr(private.norm_ts(v), 6, 2)::int, 1)
             + interval '1 month' - interval '1 day'))
