@@ -30,7 +30,7 @@ def build_file(rows: int, work: Path) -> tuple[Path, int]:
     """Concatenate generated daily CC_CALL files into one delivery of at least ``rows`` records."""
     from sqwh.generate import generate
 
-    scale = max(0.05, rows / 30_000_000 * 1.05)  # CC_CALL is ~30 M rows per half year at scale 1
+    scale = max(0.005, rows / 30_000_000 * 1.05)  # CC_CALL is ~30 M rows per half year at scale 1
     landing = work / "gen"
     generate(landing, "2019H1", scale=scale, seed=11, progress=None)
     parts = sorted((landing / "cc").glob("CC_CALL_*.csv"))
