@@ -65,6 +65,12 @@ def contract_check(entity: Entity) -> str:
     return check_expression(entity)
 
 
+def record_sequence(entity: Entity) -> str:
+    """Regclass text of the entity's record-number sequence, quoted for any table name."""
+    name = f"{entity.table}_record_no".replace('"', '""')
+    return f'raw."{name}"'
+
+
 def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
     """What lets a clean file COPY straight into its raw table: the row contract as a CHECK
     constraint, and defaults that stamp load id, record number and business day from
@@ -89,7 +95,7 @@ def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
         sql.SQL(
             "alter table {} alter column _record_no set default "
             "nextval({}) - nullif(current_setting('sqwh.record_base', true), '')::bigint"
-        ).format(table, sql.Literal(f"raw.{entity.table}_record_no")),
+        ).format(table, sql.Literal(record_sequence(entity))),
         # replace the contract constraint only when the registry changed it; NOT VALID: rows
         # already loaded were checked by the loader and need no rescan
         sql.SQL(
@@ -104,10 +110,9 @@ def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
             name=sql.Literal(name),
             drops=sql.SQL(
                 "execute (select coalesce(string_agg(format('alter table raw.%I drop constraint %I', {t}, conname), '; '), 'select 1') "
-                "from pg_constraint where conrelid = {reg}::regclass and conname like {pattern});"
+                "from pg_constraint where conrelid = to_regclass(format('raw.%I', {t})) and conname like {pattern});"
             ).format(
                 t=sql.Literal(entity.table),
-                reg=sql.Literal(f"raw.{entity.table}"),
                 pattern=sql.Literal(f"{entity.table}_contract_%"),
             ),
             table=table,

@@ -361,3 +361,64 @@ def test_old_dates_within_the_contract_load(scratch_db: str, tmp_path: Path) -> 
             str(conn.execute("select join_date from raw.crm_customer").fetchone()[0])
             == "1998-01-06"
         )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BSS_FAULT_20190101'; drop table raw.bss_fault; --.csv",
+        "BSS_FAULT_$(touch pwned)_20190101.csv",
+        "..%2F..%2Fetc_passwd.csv",
+    ],
+)
+def test_hostile_file_names_are_data_not_code(scratch_db: str, tmp_path: Path, name: str) -> None:
+    path = deliver(tmp_path, name, [good_row(1)])
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert result.status == "REFUSED"
+        assert "file name does not follow" in result.reason
+        stored = conn.execute(
+            "select file_name from audit.load_manifest where load_id = %s", (result.load_id,)
+        )
+        assert stored.fetchone()[0] == name
+        assert conn.execute("select to_regclass('raw.bss_fault')").fetchone()[0] is not None
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_hostile_entity_names_are_quoted_identifiers(scratch_db: str) -> None:
+    from sqwh.registry import parse_registry
+    from sqwh.schema import raw_table_ddl
+
+    hostile = 'X"; drop table raw.bss_fault; --'
+    registry = parse_registry(
+        {
+            "timezone": "Asia/Shanghai",
+            "systems": {
+                "bss": {
+                    "name": "BSS",
+                    "entities": {
+                        hostile: {
+                            "delivery": "daily",
+                            "key": ["id"],
+                            "delimiter": "|",
+                            "encoding": "auto",
+                            "timestamp_format": "iso",
+                            "columns": [{"name": "id", "type": "text", "required": True}],
+                        }
+                    },
+                }
+            },
+        }
+    )
+    with connect(scratch_db) as conn:
+        for statement in raw_table_ddl(registry.entities[0]):
+            conn.execute(statement)
+        conn.commit()
+        assert conn.execute("select to_regclass('raw.bss_fault')").fetchone()[0] is not None
+        assert (
+            conn.execute(
+                "select count(*) from pg_tables where schemaname = 'raw' and tablename = %s",
+                (hostile.lower(),),
+            ).fetchone()[0]
+            == 1
+        )

@@ -37,7 +37,7 @@ from sqwh.ingest.files import (
     verify_control,
 )
 from sqwh.registry import Entity, Registry, load_registry
-from sqwh.schema import RAW_META_COLUMNS
+from sqwh.schema import RAW_META_COLUMNS, record_sequence
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _copy_direct(
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them
     base = cur.execute(
-        sql.SQL("select nextval({})").format(sql.Literal(f"raw.{entity.table}_record_no"))
+        sql.SQL("select nextval({})").format(sql.Literal(record_sequence(entity)))
     ).fetchone()
     cur.execute(
         "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true),"
