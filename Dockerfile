@@ -10,5 +10,7 @@ RUN uv sync --locked --no-dev --no-editable && rm -rf /root/.cache
 COPY dags ./dags
 COPY dbt ./dbt
 COPY expectations ./expectations
+# cosmos renders the per-model DAG from a pre-built manifest; parsing needs no database
+RUN DBT_PG_HOST=localhost python -c "from sqwh.dbt_tasks import ensure_manifest; ensure_manifest()"
 RUN mkdir -p /var/lib/sqwh && chown -R airflow /var/lib/sqwh
 USER airflow

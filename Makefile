@@ -47,3 +47,25 @@ clean: warehouse-stop
 
 bench-ingest: install
 	$(BIN)/python benchmarks/bench_ingest.py $(BENCH_ARGS)
+
+# --- Airflow (issue 6): the local scheduler stack, the dbt manifest for cosmos ------------
+AIRFLOW_PORT ?= 8080
+.PHONY: dbt-manifest airflow airflow-up airflow-down airflow-status airflow-backfill
+
+dbt-manifest: install  ## dbt parse -> dbt/target/cosmos/manifest.json (read by the build_marts DAG)
+	$(BIN)/python -c "from sqwh.dbt_tasks import ensure_manifest; print(ensure_manifest())"
+
+airflow: install  ## api-server + scheduler + dag-processor + triggerer in the foreground (Ctrl-C stops)
+	$(BIN)/python -m sqwh.airflow_stack up --port $(AIRFLOW_PORT) --foreground
+
+airflow-up: install  ## the same, in the background
+	$(BIN)/python -m sqwh.airflow_stack up --port $(AIRFLOW_PORT)
+
+airflow-down: install
+	$(BIN)/python -m sqwh.airflow_stack down
+
+airflow-status: install
+	$(BIN)/python -m sqwh.airflow_stack status --port $(AIRFLOW_PORT)
+
+airflow-backfill: install  ## rebuild a past half year with Airflow's backfill: make airflow-backfill PERIOD=2019H1
+	$(BIN)/python -m sqwh.airflow_stack backfill --period $(PERIOD) --port $(AIRFLOW_PORT)

@@ -47,7 +47,9 @@ def build_file(rows: int, work: Path) -> tuple[Path, int]:
                     f.write(line)
                     count += 1
     data_md5 = hashlib.md5(out.read_bytes()).hexdigest()
-    (out.parent / f"{out.name}.chk").write_text(f"{out.name}|{out.stat().st_size}|{count}|{data_md5}\n")
+    (out.parent / f"{out.name}.chk").write_text(
+        f"{out.name}|{out.stat().st_size}|{count}|{data_md5}\n"
+    )
     return out, count
 
 
@@ -57,12 +59,16 @@ def run_raw_copy(path: Path, url: str) -> None:
     from sqwh.registry import load_registry
 
     entity = load_registry().entity("CC_CALL")
-    cols = ", ".join(f"{c.name} {'timestamp' if c.type == 'timestamp' else c.pg_type}" for c in entity.columns)
+    cols = ", ".join(
+        f"{c.name} {'timestamp' if c.type == 'timestamp' else c.pg_type}" for c in entity.columns
+    )
     with psycopg.connect(url) as conn:
         conn.execute("drop table if exists public.bench_bare_cc_call")
         conn.execute(f"create table public.bench_bare_cc_call ({cols})")
         with conn.cursor() as cur, path.open("rb") as f:
-            with cur.copy("copy public.bench_bare_cc_call from stdin with (format csv, header true)") as copy:
+            with cur.copy(
+                "copy public.bench_bare_cc_call from stdin with (format csv, header true)"
+            ) as copy:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
         conn.commit()
@@ -92,8 +98,15 @@ def run_pandas(path: Path, url: str) -> None:
 
     engine = sa.create_engine(parse_url(url).sqlalchemy_url())
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df.to_sql("bench_pandas_cc_call", engine, schema="public", if_exists="replace", index=False,
-              chunksize=5_000, method="multi")  # 12 columns x 5000 rows < 65535 parameters
+    df.to_sql(
+        "bench_pandas_cc_call",
+        engine,
+        schema="public",
+        if_exists="replace",
+        index=False,
+        chunksize=5_000,
+        method="multi",
+    )  # 12 columns x 5000 rows < 65535 parameters
     with engine.begin() as conn:
         conn.execute(sa.text("drop table public.bench_pandas_cc_call"))
 
@@ -107,7 +120,9 @@ def child(way: str, path: str, url: str) -> None:
     seconds = time.perf_counter() - started
     # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec)
     status = Path("/proc/self/status").read_text()
-    peak_mb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:"))) / 1024
+    peak_mb = (
+        int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:"))) / 1024
+    )
     print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
@@ -134,8 +149,12 @@ def main() -> int:
             if way == "pandas to_sql" and args.skip_pandas:
                 continue
             print(f"running {way} ...", flush=True)
-            proc = subprocess.run([sys.executable, str(HERE), "--child", way, str(path), url],
-                                  capture_output=True, text=True, env=os.environ.copy())
+            proc = subprocess.run(
+                [sys.executable, str(HERE), "--child", way, str(path), url],
+                capture_output=True,
+                text=True,
+                env=os.environ.copy(),
+            )
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
             if proc.returncode != 0 or line is None:
                 print(proc.stderr[-2000:], file=sys.stderr)
@@ -144,8 +163,10 @@ def main() -> int:
     base = results["raw COPY"]["seconds"]
     print(f"\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}{'vs raw COPY':>13}")
     for way, r in results.items():
-        print(f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
-              f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}")
+        print(
+            f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
+            f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}"
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ sqwh generate --period 2019H1 --scale S --out landing
 sqwh run --landing landing --period 2019H1
 sqwh warehouse url|start|stop|init
 sqwh status
+sqwh report --period 2019H1
 """
 
 from __future__ import annotations
@@ -67,9 +68,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         for system in load_registry().systems:
             run_dag(f"ingest_{system.code}", {"landing": str(landing)})
-        run_id = run_dag("publish_halfyear_indicators", {"period": args.period})
+        # deliveries are all in the landing folder already: do not wait for missing ones
+        run_id = run_dag(
+            "publish_halfyear_indicators",
+            {"period": args.period, "wait_for_sources_minutes": 0},
+        )
     except DagRunFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
+        if exc.failed_tasks == ["render_report"]:
+            print("The publication succeeded; only the report did not render.", file=sys.stderr)
+            _print_where(url, args.period)
+            return 1
         _explain_failure(url, args.period, since)
         print(f"Logs: {settings().logs_dir}", file=sys.stderr)
         return 1
@@ -128,8 +137,10 @@ def _print_where(url: str, period: str) -> None:
             (period,),
         ).fetchone()
         pages = conn.execute(
-            "select result_path from audit.validation_run where period = %s order by validation_id desc limit 2",
-            (period,),
+            """select result_path from audit.validation_run
+               where validation_id in (select unnest(validation_ids) from audit.publication where publication_id = %s)
+               order by validation_id""",
+            (pub[0],),
         ).fetchall()
     print(
         f"published table : reporting.half_year_indicators (publication {pub[0]}, {pub[1]} rows) "
@@ -244,6 +255,19 @@ def cmd_dbt_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from sqwh.report import ReportUnavailable, render_report
+    from sqwh.warehouse import warehouse_url
+
+    try:
+        path = render_report(warehouse_url(), args.period, Path(args.out) if args.out else None)
+    except ReportUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqwh", description="Service-quality data warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -275,10 +299,19 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="warehouse, loads and publications at a glance")
     st.set_defaults(func=cmd_status)
 
-    rp = sub.add_parser("reproduce", help="rebuild a publication from its archived inputs and diff it")
+    rp = sub.add_parser(
+        "reproduce", help="rebuild a publication from its archived inputs and diff it"
+    )
     rp.add_argument("--publication", type=int, required=True)
     rp.add_argument("--keep", action="store_true", help="keep the scratch database for inspection")
     rp.set_defaults(func=cmd_reproduce)
+
+    rp = sub.add_parser(
+        "report", help="render the half-year report (HTML) from the published tables"
+    )
+    rp.add_argument("--period", type=_period, required=True)
+    rp.add_argument("--out", help="folder for <period>.html (default: <state>/reports/report)")
+    rp.set_defaults(func=cmd_report)
 
     ds = sub.add_parser(
         "dbt-sources", help="check (or --write) dbt source declarations from the registry"

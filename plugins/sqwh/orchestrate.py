@@ -54,6 +54,12 @@ def configure_airflow() -> None:
         os.environ.setdefault(key, value)
     settings().airflow_home.mkdir(parents=True, exist_ok=True)
     _ensure_metadata_db()
+    from sqwh.dbt_tasks import ensure_manifest
+
+    try:  # the per-model DAG (build_marts) reads it at parse time; rebuilt only when outdated
+        ensure_manifest()
+    except Exception as exc:  # the half-year DAG's own dbt build will say what is wrong
+        log.warning("could not build the dbt manifest for build_marts: %s", exc)
 
 
 def _ensure_metadata_db() -> None:
@@ -76,7 +82,9 @@ def _ensure_metadata_db() -> None:
 
 
 class DagRunFailed(Exception):
-    pass
+    def __init__(self, message: str, failed_tasks: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.failed_tasks = failed_tasks or []
 
 
 def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
@@ -88,11 +96,13 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
         if "include_examples" in DagBag.__init__.__code__.co_varnames
         else DagBag(dag_folder=str(settings().dags_dir))
     )
-    if bag.import_errors:
-        raise DagRunFailed(f"DAG files failed to import: {bag.import_errors}")
     dag = bag.get_dag(dag_id)
     if dag is None:
-        raise DagRunFailed(f"no DAG {dag_id!r} in {settings().dags_dir}")
+        raise DagRunFailed(
+            f"no DAG {dag_id!r} in {settings().dags_dir}; import errors: {bag.import_errors or '-'}"
+        )
+    for path, error in bag.import_errors.items():  # another DAG file: not this run's problem
+        log.warning("DAG file %s failed to import: %s", path, str(error).strip()[-500:])
     log.info("running DAG %s with %s", dag_id, conf)
     run = dag.test(run_conf=conf)
     state = str(getattr(run.state, "value", run.state))
@@ -102,7 +112,23 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
             for ti in run.get_task_instances()
             if str(getattr(ti.state, "value", ti.state)) == "failed"
         ]
+        reasons = _alerts(str(run.run_id))
         raise DagRunFailed(
             f"DAG {dag_id} run {run.run_id} ended {state}; failed tasks: {', '.join(failed) or '-'}"
+            + "".join(f"\n{r}" for r in reasons),
+            failed_tasks=failed,
         )
     return str(run.run_id)
+
+
+def _alerts(run_id: str) -> list[str]:
+    """What the failure callbacks recorded in audit.alert for this run."""
+    from sqwh.alerts import alerts_for_run
+    from sqwh.warehouse import connect, warehouse_url
+
+    try:
+        with connect(warehouse_url()) as conn:
+            return alerts_for_run(conn, run_id)
+    except Exception as exc:  # the run already failed; this only adds detail
+        log.warning("could not read audit.alert: %s", exc)
+        return []

@@ -422,3 +422,19 @@ def test_hostile_entity_names_are_quoted_identifiers(scratch_db: str) -> None:
             ).fetchone()[0]
             == 1
         )
+
+
+def test_entity_file_selection_is_exact(tmp_path: Path) -> None:
+    from sqwh.ingest.loader import landing_files
+
+    for name in (
+        "BSS_BILL_20190131.csv",
+        "BSS_BILL_ADJ_20190101.csv",
+        "BSS_BILL_ADJ_20190102_2.csv.gz",
+    ):
+        (tmp_path / "bss").mkdir(exist_ok=True)
+        (tmp_path / "bss" / name).write_text("x")
+    bills = [p.name for p in landing_files(tmp_path, "bss", ["BSS_BILL"])]
+    adjustments = [p.name for p in landing_files(tmp_path, "bss", ["BSS_BILL_ADJ"])]
+    assert bills == ["BSS_BILL_20190131.csv"]
+    assert adjustments == ["BSS_BILL_ADJ_20190101.csv", "BSS_BILL_ADJ_20190102_2.csv.gz"]

@@ -36,7 +36,7 @@ from sqwh.ingest.files import (
     read_header,
     verify_control,
 )
-from sqwh.registry import Entity, Registry, load_registry
+from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
 from sqwh.schema import RAW_META_COLUMNS, record_sequence
 
 log = logging.getLogger(__name__)
@@ -425,7 +425,9 @@ def _load_verified(
             (delivery.entity.name,),
         )
         cur.execute("set local timezone = 'Asia/Shanghai'")  # extract times are local times
-        cur.execute("set local work_mem = '256MB'")  # duplicate-key hash aggregation stays in memory
+        cur.execute(
+            "set local work_mem = '256MB'"
+        )  # duplicate-key hash aggregation stays in memory
         direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding)
         if direct is not None:
             rows_read = loaded = direct
@@ -526,8 +528,11 @@ def landing_files(landing: Path, system: str, entities: Iterable[str] | None = N
     for p in sorted(folder.iterdir()):
         if not p.is_file() or p.name.endswith(".chk") or p.name.startswith("."):
             continue
-        if wanted is not None and not any(p.name.startswith(e + "_") for e in wanted):
-            continue
+        if wanted is not None:
+            # exact entity from the name pattern: BSS_BILL must not pick up BSS_BILL_ADJ files
+            m = FILE_NAME.match(p.name)
+            if m is None or m["entity"] not in wanted:
+                continue
         found.append(p)
     return found
 
