@@ -151,6 +151,9 @@ def _print_where(url: str, period: str) -> None:
     )
     for (page,) in pages:
         print(f"validation page : {page}")
+    report = settings().reports_dir / "report" / f"{period}.html"
+    if report.exists():
+        print(f"half-year report: {report}")
     print(f"logs            : {settings().logs_dir}")
 
 
