@@ -5,11 +5,11 @@ daily schedules, the cron and its period, retries and failure alerts."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.dag_probe import run_probe
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAGS = PROJECT / "dags"
@@ -69,30 +69,7 @@ print("JSON" + json.dumps(out, default=str))
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from sqwh.dbt_tasks import ensure_manifest
-
-    ensure_manifest()
-    home = tmp_path_factory.mktemp("airflow-home")
-    env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "SQWH_HOME": str(home / "sqwh"),
-        "SQWH_LANDING": "/data/landing",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(DAGS)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("JSON"))
-    data = json.loads(line[4:])
+    data = run_probe(PROBE, tmp_path_factory.mktemp("airflow-home"), SQWH_LANDING="/data/landing")
     assert not data["errors"], data["errors"]
     return data
 
