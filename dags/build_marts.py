@@ -17,24 +17,15 @@ candidate) are built by `publish_halfyear_indicators`, not here.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import AssetAll, Param, dag, task
 
-from sqwh.alerts import failure_callbacks
+from sqwh.alerts import default_args
 from sqwh.assets import raw_asset
 from sqwh.dbt_tasks import model_task_group
 from sqwh.registry import load_registry
 
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "on_failure_callback": failure_callbacks(),
-}
+DEFAULT_ARGS = default_args(retries=2)
 
 EVERY_DAILY_ENTITY_LOADED = AssetAll(
     *[raw_asset(e.name) for e in load_registry().entities if e.delivery == "daily"]

@@ -13,26 +13,17 @@ connection drops are retried with exponential backoff. Heavy imports happen insi
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from sqwh.alerts import failure_callbacks
+from sqwh.alerts import default_args
 from sqwh.assets import landing_asset, raw_asset
 from sqwh.config import settings
 from sqwh.registry import load_registry
 
 LANDING = str(settings().landing_dir)  # SQWH_LANDING, else <state>/landing
 
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "on_failure_callback": failure_callbacks(),
-}
+DEFAULT_ARGS = default_args(retries=3)
 
 
 def _entity_task(system: str, entity: str, delivery: str, asset: Asset):

@@ -19,26 +19,18 @@ retried; connection drops are, with exponential backoff. Failures land in `audit
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, TaskGroup, chain, dag, task
 
 from sqwh.airflow_tasks import WaitForSourcesOperator
-from sqwh.alerts import failure_callbacks
+from sqwh.alerts import default_args
 from sqwh.assets import raw_asset
 from sqwh.dbt_tasks import LAYERS, POOL, POOL_SLOTS
 from sqwh.registry import load_registry
 
 SOURCE_POLL_SECONDS = float(os.environ.get("SQWH_SOURCE_POLL_SECONDS", "300"))
 
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "on_failure_callback": failure_callbacks(),
-}
+DEFAULT_ARGS = default_args(retries=2)
 
 
 def _build_layer(layer: str):

@@ -125,3 +125,19 @@ class AuditAlertNotifier(BaseNotifier):
 def failure_callbacks() -> Sequence[Any]:
     """What runs when a task finally fails. Add Airflow notifiers for mail or chat here."""
     return [AuditAlertNotifier()]
+
+
+def default_args(retries: int = 2) -> dict[str, Any]:
+    """The retry and alert policy every DAG of the project shares: transient failures retry
+    with exponential backoff (30 s up to 10 min); data-contract failures skip retries (they
+    raise AirflowFailException); the last failure writes an alert."""
+    from datetime import timedelta
+
+    return {
+        "owner": "data-engineering",
+        "retries": retries,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": failure_callbacks(),
+    }
