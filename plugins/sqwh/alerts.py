@@ -16,20 +16,6 @@ from airflow.sdk import BaseNotifier
 
 log = logging.getLogger("sqwh.alerts")
 
-DDL = """
-create table if not exists audit.alert (
-    alert_id bigint generated always as identity primary key,
-    raised_at timestamptz not null default now(),
-    dag_id text not null,
-    task_id text,
-    run_id text,
-    try_number integer,
-    period text,
-    kind text not null,
-    message text not null,
-    log_url text
-)
-"""
 MAX_MESSAGE = 8000
 
 
@@ -81,10 +67,6 @@ def record_alert(alert: dict[str, Any], url: str | None = None) -> int | None:
         from sqwh.warehouse import connect
 
         with connect(url or warehouse_url_for_task()) as conn:
-            if conn.execute("select to_regclass('audit.alert')").fetchone()[0] is None:  # type: ignore[index]
-                # tasks failing together must not race on the DDL
-                conn.execute("select pg_advisory_xact_lock(hashtext('sqwh.audit.alert'))")
-                conn.execute(DDL)
             row = conn.execute(
                 """insert into audit.alert (dag_id, task_id, run_id, try_number, period, kind,
                        message, log_url)
@@ -101,8 +83,6 @@ def record_alert(alert: dict[str, Any], url: str | None = None) -> int | None:
 
 
 def alerts_for_run(conn: Any, run_id: str) -> list[str]:
-    if conn.execute("select to_regclass('audit.alert')").fetchone()[0] is None:
-        return []
     return [
         r[0]
         for r in conn.execute(

@@ -62,3 +62,17 @@ create table if not exists audit.publication (
     published_at timestamptz not null default now(),
     published_by text not null default current_user
 );
+
+-- one row per finally failed Airflow task (sqwh.alerts.AuditAlertNotifier)
+create table if not exists audit.alert (
+    alert_id bigint generated always as identity primary key,
+    raised_at timestamptz not null default now(),
+    dag_id text not null,
+    task_id text,
+    run_id text,
+    try_number integer,
+    period text,
+    kind text not null,
+    message text not null,
+    log_url text
+);
