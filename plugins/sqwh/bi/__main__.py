@@ -1,4 +1,8 @@
-"""`make bi` / `make bi-stop`: python -m sqwh.bi up|down|status|url (see sqwh.bi.server)."""
+"""`make bi` / `make bi-stop`: python -m sqwh.bi up|down|status|url (see sqwh.bi.server).
+
+``set-reader-password`` gives the warehouse role bi_reader the password in
+SQWH_BI_READER_PASSWORD (the compose init job runs it; servers with password authentication).
+"""
 
 from __future__ import annotations
 
@@ -34,13 +38,20 @@ def up(superset: Superset) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sqwh.bi")
-    parser.add_argument("action", choices=["up", "down", "status", "url"])
+    parser.add_argument("action", choices=["up", "down", "status", "url", "set-reader-password"])
     args = parser.parse_args(argv)
     superset = Superset.default()
     if args.action == "up":
         return up(superset)
     if args.action == "down":
         print("stopped Superset" if superset.stop() else "Superset was not running")
+        return 0
+    if args.action == "set-reader-password":
+        password = os.environ.get(PASSWORD_ENV)
+        if not password:
+            parser.error(f"{PASSWORD_ENV} is not set: put the bi_reader password in it (.env)")
+        set_reader_password(warehouse_url(), password)
+        print("bi_reader password set")
         return 0
     if args.action == "url":
         print(redact(reader_url(warehouse_url())))

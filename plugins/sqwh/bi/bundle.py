@@ -241,7 +241,7 @@ def _chart_params(spec: ChartSpec) -> dict[str, Any]:
         "server_page_length": 10,
         "server_pagination": False,
         "include_search": False,
-        "show_cell_bars": True,
+        "show_cell_bars": False,
         "color_pn": True,
         "table_timestamp_format": "smart_date",
         "extra_form_data": {},
