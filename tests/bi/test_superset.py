@@ -34,6 +34,7 @@ from tests.conftest import PROJECT, Sqwh, _state_env
 pytestmark = pytest.mark.slow
 
 PERIOD = "2019H1"
+PREVIOUS = "2018H2"  # published first: the comparison chart then has real previous values
 ADMIN = ("bi-admin", "bi-test-password-not-secret")
 CATALOGUE = PROJECT / "dbt" / "seeds" / "indicator_catalogue.csv"
 
@@ -46,12 +47,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sqwh]:
-    """A warehouse of its own (the e2e tests count loads on theirs) with 2019H1 published."""
+    """A warehouse of its own (the e2e tests count loads on theirs) with 2018H2 and 2019H1
+    published; the dashboard must show the latest."""
     home = Path(tmp_path_factory.mktemp("sqwh-bi"))
     sqwh = Sqwh(home=home, env=_state_env(home, None))
-    landing = home / "landing"
-    sqwh("generate", "--period", PERIOD, "--scale", "XS", "--seed", "11", "--out", str(landing))
-    sqwh("run", "--landing", str(landing), "--period", PERIOD)
+    for period in (PREVIOUS, PERIOD):
+        landing = home / f"landing-{period}"
+        sqwh("generate", "--period", period, "--scale", "XS", "--seed", "11", "--out", str(landing))
+        sqwh("run", "--landing", str(landing), "--period", period)
     yield sqwh
     sqwh("warehouse", "stop", check=False)
 
@@ -178,15 +181,15 @@ def test_every_chart_equals_reporting_row_by_row(superset, published: Sqwh) -> N
     assert themes == published_themes, f"themes without a chart: {published_themes - themes}"
     city_rows = [r for r in rows if r["geo_level"] == "CITY"]
     assert seen_city_rows == len(city_rows), "every city figure is on exactly one theme chart"
-    assert {"Province summary", "Previous-period comparison"} <= {
-        t for c in charts for t in ("Province summary", "Previous-period comparison")
-        if t in c["slice_name"]
-    }  # fmt: skip
+    titles = " | ".join(c["slice_name"] for c in charts)
+    assert "Province summary" in titles and "Previous-period comparison" in titles, titles
+    assert any(r["previous_value"] is not None for r in rows), "no previous values to compare"
 
 
 def _sql_lab(client: SupersetClient, sql: str) -> tuple[int, Any]:
-    database = client.get(f"/api/v1/chart/{_dashboard_charts(client)[0]['id']}")["result"]
-    dataset = client.get(f"/api/v1/dataset/{database['datasource_id']}")["result"]
+    """Run `sql` in SQL Lab on the database the dashboard's charts use."""
+    chart = client.get(f"/api/v1/chart/{_dashboard_charts(client)[0]['id']}")["result"]
+    dataset = client.get(f"/api/v1/dataset/{chart['datasource_id']}")["result"]
     body = {"database_id": dataset["database"]["id"], "sql": sql, "runAsync": False,
             "schema": "reporting"}  # fmt: skip
     return client.post("/api/v1/sqllab/execute/", body)
@@ -194,9 +197,21 @@ def _sql_lab(client: SupersetClient, sql: str) -> tuple[int, Any]:
 
 def test_sql_lab_connection_is_bi_reader_and_reads_reporting(superset) -> None:
     client, _ = superset
-    status, body = _sql_lab(client, "select current_user as who, count(*) as n from reporting.half_year_indicators")  # fmt: skip
+    chart = client.get(f"/api/v1/chart/{_dashboard_charts(client)[0]['id']}")["result"]
+    dataset = client.get(f"/api/v1/dataset/{chart['datasource_id']}")["result"]
+    connection = client.get(f"/api/v1/database/{dataset['database']['id']}/connection")["result"]
+    assert connection["sqlalchemy_uri"].startswith(
+        "postgresql+psycopg2://bi_reader@/warehouse?host="
+    )
+    # Superset refuses current_user in SQL Lab; the privilege functions answer for the session role
+    status, body = _sql_lab(
+        client,
+        "select has_table_privilege('reporting.half_year_indicators', 'select') as reads_reporting,"
+        " has_schema_privilege('raw', 'usage') as uses_raw,"
+        " (select count(*) from reporting.half_year_indicators) as n",
+    )
     assert status == 200, body
-    assert body["data"][0]["who"] == "bi_reader"
+    assert body["data"] == [{"reads_reporting": True, "uses_raw": False, "n": body["data"][0]["n"]}]
     assert body["data"][0]["n"] > 0
 
 
