@@ -237,7 +237,7 @@ def test_sql_lab_refuses_raw_and_personal_data(superset, sql: str) -> None:
     assert "permission denied" in json.dumps(body), f"{sql!r} failed, but not on privileges: {body}"  # fmt: skip
 
 
-def test_browser_logs_in_and_the_dashboard_renders(superset) -> None:
+def test_browser_logs_in_and_the_dashboard_renders(superset, tmp_path: Path) -> None:
     from PIL import Image
 
     from tests.bi.cdp import Browser
@@ -271,7 +271,8 @@ def test_browser_logs_in_and_the_dashboard_renders(superset) -> None:
         png = browser.screenshot()
     finally:
         browser.close()
-    assert rendered, f"charts did not render: {boxes}"
+    (tmp_path / "dashboard.png").write_bytes(png)  # kept for a look when the test fails
+    assert rendered, f"charts did not render: {boxes}; see {tmp_path / 'dashboard.png'}"
     assert sorted(b[4] for b in boxes) == sorted(len(r) for r in expected_rows)
     image = Image.open(io.BytesIO(png)).convert("L")
     assert image.size[0] == 1400 and len(png) > 50_000, (image.size, len(png))
