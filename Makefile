@@ -74,10 +74,10 @@ airflow-backfill: install  ## rebuild a past half year with Airflow's backfill: 
 .PHONY: bi bi-stop bi-status
 
 bi: install  ## Superset in .bi/venv (from bi/requirements.lock), dashboard imported, on 127.0.0.1:8088
-	$(BIN)/python -m sqwh.bi up
+	$(BIN)/python -m sqwh.bi.cli up
 
 bi-stop: install
-	$(BIN)/python -m sqwh.bi down
+	$(BIN)/python -m sqwh.bi.cli down
 
 bi-status: install
-	$(BIN)/python -m sqwh.bi status
+	$(BIN)/python -m sqwh.bi.cli status

@@ -1,6 +1,6 @@
 """Superset configuration for sqwh (read via SUPERSET_CONFIG_PATH; secrets come from the env).
 
-`make bi` (python -m sqwh.bi) sets these variables; the compose service sets them from .env.
+`make bi` (python -m sqwh.bi.cli up) sets these variables; the compose service sets them from .env.
 """
 
 import os

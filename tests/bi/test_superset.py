@@ -1,6 +1,6 @@
 """A live Apache Superset on a published warehouse, connected as ``bi_reader`` (`make bi`).
 
-One published half year (generated extracts, the real chain), then ``python -m sqwh.bi up``
+One published half year (generated extracts, the real chain), then ``python -m sqwh.bi.cli up``
 exactly as `make bi` runs it, on a free port. The expectations are computed here from
 ``reporting.half_year_indicators``, the catalogue seed file and the city dimension, read as
 the superuser, never from the bundle's own definitions. Skipped, with the reason printed,
@@ -77,13 +77,13 @@ def superset(published: Sqwh) -> Iterator[tuple[SupersetClient, Superset]]:
         print(reason)
         pytest.skip(reason)
     try:
-        up = subprocess.run([sys.executable, "-m", "sqwh.bi", "up"], env=env,
+        up = subprocess.run([sys.executable, "-m", "sqwh.bi.cli", "up"], env=env,
                             capture_output=True, text=True, timeout=900)  # fmt: skip
         assert up.returncode == 0, f"make bi failed:\n{up.stdout}\n{up.stderr[-4000:]}"
         assert "bi_reader@/warehouse?host=" in up.stdout, up.stdout  # the unix-socket URL form
         yield SupersetClient(state.url, *ADMIN), state
     finally:
-        down = subprocess.run([sys.executable, "-m", "sqwh.bi", "down"], env=env,
+        down = subprocess.run([sys.executable, "-m", "sqwh.bi.cli", "down"], env=env,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         pgid = _pid(state.pid_file)
         if pgid is not None:  # `down` failed to stop it: never leave a server behind

@@ -79,7 +79,7 @@ def test_superset_is_wired_to_bi_reader() -> None:
     # the init job creates the roles and sets bi_reader's password before Superset connects
     assert superset["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     assert "sqwh warehouse init" in str(doc["services"]["airflow-init"]["command"])
-    assert "python -m sqwh.bi set-reader-password" in str(
+    assert "python -m sqwh.bi.cli set-reader-password" in str(
         doc["services"]["airflow-init"]["command"]
     )
     assert "/health" in str(superset["healthcheck"]["test"])

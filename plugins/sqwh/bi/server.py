@@ -1,8 +1,8 @@
 """Install, initialise, start and stop Apache Superset for the warehouse (`make bi`).
 
-    python -m sqwh.bi up        # install (uv, cached), init, import the bundle, start on 127.0.0.1:8088
-    python -m sqwh.bi status
-    python -m sqwh.bi down      # `make bi-stop`: stops the process group it started
+    python -m sqwh.bi.cli up        # install (uv, cached), init, import the bundle, start on 127.0.0.1:8088
+    python -m sqwh.bi.cli status
+    python -m sqwh.bi.cli down      # `make bi-stop`: stops the process group it started
 
 State (metadata SQLite, secret key, pid file, log) lives in ``<SQWH_HOME>/bi``; the
 virtual environment in ``.bi/venv`` of the project (``SQWH_BI_VENV``), installed from

@@ -1,4 +1,4 @@
-"""`make bi` / `make bi-stop`: python -m sqwh.bi up|down|status|url (see sqwh.bi.server).
+"""`make bi` / `make bi-stop`: python -m sqwh.bi.cli up|down|status|url (see sqwh.bi.server).
 
 ``set-reader-password`` gives the warehouse role bi_reader the password in
 SQWH_BI_READER_PASSWORD (the compose init job runs it; servers with password authentication).
@@ -37,7 +37,7 @@ def up(superset: Superset) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sqwh.bi")
+    parser = argparse.ArgumentParser(prog="python -m sqwh.bi.cli")
     parser.add_argument("action", choices=["up", "down", "status", "url", "set-reader-password"])
     args = parser.parse_args(argv)
     superset = Superset.default()
