@@ -278,7 +278,7 @@ def test_browser_logs_in_and_the_dashboard_renders(superset, tmp_path: Path) -> 
     assert image.size[0] == 1400 and len(png) > 50_000, (image.size, len(png))
     for x, y, w, h, _ in boxes:
         crop = image.crop((int(x), int(y), int(x + w), int(y + h)))
-        pixels = list(crop.getdata())
+        pixels = list(crop.tobytes())  # mode L: one byte per pixel
         dark = sum(p < 110 for p in pixels) / len(pixels)
         # table text (Chinese labels, figures): a blank or error box has almost no dark pixels
         assert 0.01 < dark < 0.5, f"chart at ({x:.0f}, {y:.0f}) is not a rendered table: {dark:.3f} dark"  # fmt: skip
