@@ -69,3 +69,15 @@ airflow-status: install
 
 airflow-backfill: install  ## rebuild a past half year with Airflow's backfill: make airflow-backfill PERIOD=2019H1
 	$(BIN)/python -m sqwh.airflow_stack backfill --period $(PERIOD) --port $(AIRFLOW_PORT)
+
+# --- BI (issue 11): Apache Superset 6.1 on the published marts, as bi_reader ----------------
+.PHONY: bi bi-stop bi-status
+
+bi: install  ## Superset in .bi/venv (from bi/requirements.lock), dashboard imported, on 127.0.0.1:8088
+	$(BIN)/python -m sqwh.bi.cli up
+
+bi-stop: install
+	$(BIN)/python -m sqwh.bi.cli down
+
+bi-status: install
+	$(BIN)/python -m sqwh.bi.cli status
