@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -161,9 +162,18 @@ def _copy_into_temp(
             "create temp table _staged (_record_no bigint generated always as identity, {}) on commit drop"
         ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns))
     )
-    return _stream(
-        cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
-    )
+    try:
+        return _stream(
+            cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
+        )
+    except psycopg.errors.BadCopyFileFormat as exc:
+        # every field is text here, so only the record structure itself can fail
+        line = re.search(r"line (\d+)", exc.diag.context or "")
+        raise RefusedFile(
+            f"{delivery.path}: line {line[1] if line else '?'} does not split into the header's "
+            f"{len(columns)} fields ({exc.diag.message_primary}); the file is truncated, or a field "
+            "holding a delimiter or line break is not quoted"
+        ) from None
 
 
 def _meta_values(delivery: Delivery, load_id: int) -> list[sql.Composable]:
