@@ -15,13 +15,16 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import math
 import os
 import re
+import shutil
 import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -544,3 +547,53 @@ def test_keys_repeated_inside_a_file_are_flagged_in_the_manifest(
         assert manifest(conn, result.load_id)["duplicate_keys"] == repeated_keys(
             ORDER, header, rows
         )
+
+
+# --- routine loads: quiet logs, progress, asset events ---------------------------------------
+
+
+def test_compact_timestamps_load_without_a_failed_direct_copy_and_log_rows_per_second(
+    scratch_db: str, landing: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = delivered(landing, ORDER, "BSS_ORDER_20190102.csv")
+    caplog.set_level(logging.DEBUG, logger="sqwh.ingest")
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        reconcile_loaded(conn, result, path, ORDER)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(messages) == 1, messages  # only the summary: nothing that reads like a problem
+    assert re.fullmatch(
+        rf"BSS_ORDER_20190102\.csv: {result.rows_loaded:,} rows loaded, 0 quarantined, "
+        r"\d+\.\d s \(\d+ rows/s\)",
+        messages[0],
+    )
+
+
+def test_the_ingest_task_announces_each_loaded_entity_and_skips_when_nothing_is_new(
+    scratch_db: str, landing: Path, tmp_path: Path
+) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from sqwh.airflow_tasks import load_entity
+
+    days = ("20190102", "20190106")
+    for day in days:
+        for suffix in ("", ".chk"):
+            src = delivered(landing, ORDER, f"BSS_ORDER_{day}.csv{suffix}")
+            (tmp_path / "bss").mkdir(exist_ok=True)
+            shutil.copyfile(src, tmp_path / "bss" / src.name)
+    rows = sum(len(read_file(tmp_path / "bss" / f"BSS_ORDER_{d}.csv", ORDER)[1]) for d in days)
+    event = SimpleNamespace(extra={})
+    summary = load_entity("bss", "BSS_ORDER", str(tmp_path), "run-1", event)
+    assert event.extra == {
+        "files": 2,
+        "rows_loaded": rows,
+        "rows_rejected": 0,
+        "first_day": "2019-01-02",
+        "last_day": "2019-01-06",
+    }
+    assert summary["BSS_ORDER"] == event.extra
+    again = SimpleNamespace(extra={})
+    with pytest.raises(AirflowSkipException, match="no new BSS_ORDER file"):
+        load_entity("bss", "BSS_ORDER", str(tmp_path), "run-2", again)
+    assert again.extra == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
 import io
@@ -150,6 +151,19 @@ def read_header(delivery: Delivery, encoding: str) -> tuple[list[str], str]:
         )
     delimiter = "|" if text.count("|") > text.count(",") else ","
     return [c.strip().strip('"') for c in text.split(delimiter)], delimiter
+
+
+def first_record(delivery: Delivery, encoding: str, delimiter: str) -> list[str] | None:
+    """The first data record (from the first 64 KiB), or None for a header-only file."""
+    with open_data(delivery) as f:
+        head = f.read(1 << 16)
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    try:
+        return next(reader, None)
+    except csv.Error:
+        return None
 
 
 def _first_bad_byte(delivery: Delivery, codec: str) -> int | None:

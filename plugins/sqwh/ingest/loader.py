@@ -30,6 +30,7 @@ from sqwh.ingest.files import (
     RefusedFile,
     detect_encoding,
     fingerprint,
+    first_record,
     identify,
     open_data,
     pg_encoding,
@@ -106,7 +107,12 @@ def _copy_sql(
     )
 
 
+PROGRESS_SECONDS = 10.0  # a long COPY says how far it is this often
+
+
 def _stream(cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed) -> int:
+    started = last = time.monotonic()
+    lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
     with open_data(delivery) as f, cur.copy(copy_sql) as copy:
         first = True
         while chunk := f.read(CHUNK):
@@ -114,6 +120,16 @@ def _stream(cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed) -> 
                 chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header line
             first = False
             copy.write(chunk)
+            lines += chunk.count(b"\n")
+            now = time.monotonic()
+            if now - last >= PROGRESS_SECONDS:
+                last = now
+                log.info(
+                    "%s: ~%s rows streamed, %.0f rows/s",
+                    delivery.name,
+                    f"{lines:,}",
+                    lines / (now - started),
+                )
     return cur.rowcount
 
 
@@ -131,6 +147,11 @@ def _copy_direct(
     entity = delivery.entity
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them
+    first = first_record(delivery, encoding, delimiter)
+    if first is not None and _compact_times(entity, header, first):
+        # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
+        log.debug("%s: compact timestamps; loading through the staging table", delivery.name)
+        return None
     base = cur.execute(
         sql.SQL("select nextval({})").format(sql.Literal(record_sequence(entity)))
     ).fetchone()
@@ -147,11 +168,25 @@ def _copy_direct(
             _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
         )
     except (psycopg.DataError, psycopg.IntegrityError) as exc:
-        log.info("%s: %s; checking rows individually", delivery.name, str(exc).splitlines()[0])
+        log.info(
+            "%s: not every value reads straight into the typed table (%s); loading through the "
+            "staging table, which checks and converts each row",
+            delivery.name,
+            str(exc).splitlines()[0],
+        )
         cur.execute("rollback to savepoint direct_copy")
         return None
     cur.execute("release savepoint direct_copy")
     return rows
+
+
+def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
+    """True if a timestamp or date of this record is in the compact form (no '-')."""
+    for name, value in zip(header, record, strict=False):
+        if name in entity.column_names and entity.column(name).type in ("timestamp", "date"):
+            if value and "-" not in value:
+                return True
+    return False
 
 
 def _copy_into_temp(
