@@ -184,3 +184,31 @@ def test_entity_file_selection_is_exact(tmp_path: Path) -> None:
     adjustments = [p.name for p in landing_files(tmp_path, "bss", ["BSS_BILL_ADJ"])]
     assert bills == ["BSS_BILL_20190131.csv"]
     assert adjustments == ["BSS_BILL_ADJ_20190101.csv", "BSS_BILL_ADJ_20190102_2.csv.gz"]
+
+
+def test_gbk_after_the_first_mib_is_found_by_postgresql_and_the_file_reloaded(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    # the encoding is guessed from the first MiB; PostgreSQL validates the rest while loading
+    rows = [good_row(i) for i in range(1, 15_000)]
+    rows.append(good_row(15_000).replace("|LINE|", "|线路故障|"))
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows, encoding="gbk")
+    assert path.read_bytes()[: 1 << 20].isascii()
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        assert (result.status, result.rows_loaded) == ("LOADED", 15_000), result.reason
+        assert conn.execute(
+            "select fault_class from raw.bss_fault where ticket_id = 'T15000'"
+        ).fetchone() == ("线路故障",)
+        assert manifest(conn, result.load_id)["encoding"] == "gb18030"
+
+
+def test_a_nul_byte_is_refused_with_its_line(scratch_db: str, tmp_path: Path) -> None:
+    rows = [good_row(1), good_row(2).replace("|LINE|", "|LI\0NE|")]
+    path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows)
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+    assert (result.status, result.reason) == (
+        "REFUSED",
+        f'{path}: not loadable as utf-8: invalid byte sequence for encoding "UTF8": 0x00 (line 3)',
+    )
