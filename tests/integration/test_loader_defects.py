@@ -191,6 +191,14 @@ def reconcile_loaded(
     assert m["rows_rejected"] == len(bad)
     assert raw_rows(conn, entity, result.load_id) == m["rows_loaded"]
     assert quarantined(conn, result.load_id) == bad
+    numbers = conn.execute(
+        sql.SQL("select _record_no from {} where _load_id = %s").format(
+            sql.Identifier("raw", entity.table)
+        ),
+        (result.load_id,),
+    ).fetchall()
+    # every record keeps its place in the file: loaded and quarantined ones together are 1..n
+    assert sorted([n for (n,) in numbers] + [b[0] for b in bad]) == list(range(1, len(rows) + 1))
     good = [r for n, r in enumerate(rows, 1) if n not in {b[0] for b in bad}]
     assert raw_repeated_keys(conn, entity, result.load_id) == m["duplicate_keys"]
     assert m["duplicate_keys"] == repeated_keys(entity, header, good)

@@ -182,13 +182,12 @@ def _copy_direct(
         # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
         log.debug("%s: compact timestamps; loading through the staging table", delivery.name)
         return None
-    base = cur.execute(
-        sql.SQL("select nextval({})").format(sql.Literal(record_sequence(entity)))
-    ).fetchone()
+    # record numbers 1, 2, ... for this file: the entity's advisory lock (held) keeps every
+    # other loader off this sequence, and setval also drops this session's cached numbers
+    cur.execute(sql.SQL("select setval({}, 1, false)").format(sql.Literal(record_sequence(entity))))
     cur.execute(
-        "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true),"
-        " set_config('sqwh.record_base', %s, true)",
-        (str(load_id), delivery.business_date.isoformat(), str(base[0])),  # type: ignore[index]
+        "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true)",
+        (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
     try:
