@@ -21,9 +21,12 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.copy import QueuedLibpqWriter
 
 from sqwh.config import settings
 from sqwh.ingest import checks
@@ -118,6 +121,15 @@ def _copy_sql(
 PROGRESS_SECONDS = 10.0  # a long COPY says how far it is this often
 
 
+class _QueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer with a short queue: at most 32 x 128 KiB in flight, so
+    memory stays flat when the server is slower than the file (the default allows 128 MiB)."""
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        super().__init__(cursor)
+        self._queue: Queue[Buffer] = Queue(maxsize=32)
+
+
 class WrongEncoding(Exception):
     """PostgreSQL found a byte the guessed encoding cannot hold: detect it properly, retry."""
 
@@ -130,7 +142,9 @@ def _stream(
     lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
     data, hashed = open_hashed(delivery)
     try:
-        with data, cur.copy(copy_sql) as copy:
+        # a queued writer sends from its own thread, so reading and hashing the next chunk
+        # (hashlib releases the GIL) overlap with the server working through the last one
+        with data, cur.copy(copy_sql, writer=_QueuedWriter(cur)) as copy:
             first = True
             while chunk := data.read(CHUNK):
                 if first and chunk.startswith(b"\xef\xbb\xbf"):
