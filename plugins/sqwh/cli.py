@@ -31,14 +31,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from sqwh.generate import generate
 
     started = time.monotonic()
-    summary = generate(
-        Path(args.out),
-        args.period,
-        scale=args.scale,
-        seed=args.seed,
-        defects=args.defect or (),
-        progress=print,
-    )
+    try:
+        summary = generate(
+            Path(args.out),
+            args.period,
+            scale=args.scale,
+            seed=args.seed,
+            defects=args.defect or (),
+            progress=print,
+        )
+    except ValueError as exc:  # a defect spec that does not fit: say which and why
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"generated {len(summary.files)} files, {summary.total_rows:,} rows in {args.out} "
         f"({time.monotonic() - started:.1f} s)"
@@ -276,7 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser("generate", help="write realistic sample extract files with control files")
+    from sqwh.generate.defects import describe
+
+    g = sub.add_parser(
+        "generate",
+        help="write realistic sample extract files with control files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="defects (--defect, repeatable; same spec, same bytes):\n"
+        + "\n".join(f"  {line}" for line in describe().splitlines()),
+    )
     g.add_argument("--period", type=_period, required=True)
     g.add_argument(
         "--scale", default="S", help="XS, S (default), M, or a fraction of province volume"
@@ -284,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="landing folder to write into")
     g.add_argument("--seed", type=int, default=42)
     g.add_argument(
-        "--defect", action="append", help="inject a defect, e.g. drop-city:CC_CALL:140300"
+        "--defect",
+        action="append",
+        help="inject a defect, e.g. drop-city:CC_CALL:140300 or bad-rows:BSS_ORDER:20190102:timestamp:3 (kinds below)",
     )
     g.set_defaults(func=cmd_generate)
 

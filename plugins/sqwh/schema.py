@@ -73,8 +73,8 @@ def record_sequence(entity: Entity) -> str:
 
 def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
     """What lets a clean file COPY straight into its raw table: the row contract as a CHECK
-    constraint, and defaults that stamp load id, record number and business day from
-    settings of the load transaction (sqwh.load_id, sqwh.record_base, sqwh.business_date)."""
+    constraint, and defaults that stamp load id and business day from settings of the load
+    transaction (sqwh.load_id, sqwh.business_date) and the record number from a sequence."""
     table = sql.Identifier("raw", entity.table)
     seq = sql.Identifier("raw", f"{entity.table}_record_no")
     expression = contract_check(entity)
@@ -84,18 +84,20 @@ def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
         # cached: one loader holds the entity's advisory lock, so its numbers stay consecutive
         sql.SQL("create sequence if not exists {} cache 1000").format(seq),
         sql.SQL("alter sequence {} cache 1000").format(seq),
+        # evaluated for every row COPY writes, so as cheap as they can be: no missing_ok /
+        # nullif (a row inserted outside a load fails loudly), and record numbers straight
+        # from the sequence, which the loader restarts at 1 for each file
         sql.SQL(
             "alter table {} alter column _load_id set default "
-            "nullif(current_setting('sqwh.load_id', true), '')::bigint"
+            "current_setting('sqwh.load_id')::bigint"
         ).format(table),
         sql.SQL(
             "alter table {} alter column _business_date set default "
-            "nullif(current_setting('sqwh.business_date', true), '')::date"
+            "current_setting('sqwh.business_date')::date"
         ).format(table),
-        sql.SQL(
-            "alter table {} alter column _record_no set default "
-            "nextval({}) - nullif(current_setting('sqwh.record_base', true), '')::bigint"
-        ).format(table, sql.Literal(record_sequence(entity))),
+        sql.SQL("alter table {} alter column _record_no set default nextval({})").format(
+            table, sql.Literal(record_sequence(entity))
+        ),
         # replace the contract constraint only when the registry changed it; NOT VALID: rows
         # already loaded were checked by the loader and need no rescan
         sql.SQL(

@@ -422,11 +422,33 @@ def test_defects_are_validated_before_anything_is_written(tmp_path: Path) -> Non
         "drop-city:CC_CALL:999999",
         "drop-city:NOPE:140100",
         "drop-day:BSS_ORDER:2019-03-15",
+        "bad-rows:BSS_ORDER:20190102:colour",
+        "bad-rows:BSS_FAULT:20190102:type",  # BSS_FAULT has no integer column
+        "bad-rows:BSS_ORDER:20190102:type:0",
+        "header:BSS_ORDER:20190102:missing:no_such_column",
+        "encoding:CRM_CARE:20190102:latin-1",
+        "chk:BSS_ORDER:20190102:sha1",
     ):
         with pytest.raises(ValueError):
             generate(tmp_path, PERIOD, "XS", defects=[spec])
     assert not any(tmp_path.iterdir())
     assert parse_defect("drop-city:CRM_CARE:140100").entity == "CRM_CARE"
+
+
+def test_file_defects_are_deterministic_and_must_hit_a_delivered_file(tmp_path: Path) -> None:
+    specs = ["bad-rows:CC_CALL:20190102:timestamp:2", "duplicate-file:CC_CALL:20190102"]
+    one = generate(tmp_path / "one", PERIOD, "XS", seed=42, defects=specs)
+    two = generate(tmp_path / "two", PERIOD, "XS", seed=42, defects=specs)
+    files = sorted(p.relative_to(one.out) for p in one.out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two.out) for p in two.out.rglob("*") if p.is_file())
+    assert all((one.out / f).read_bytes() == (two.out / f).read_bytes() for f in files)
+    copy = one.out / "cc" / "CC_CALL_20190102_2.csv"
+    assert copy.read_bytes() == (one.out / "cc" / "CC_CALL_20190102.csv").read_bytes()
+    assert copy in [f.path for f in one.files]
+    rows = read(copy, REG.entity("CC_CALL"))[1]
+    assert sum(r["call_start"][4:10] == "-02-30" for r in rows) == 2
+    with pytest.raises(ValueError, match="matched no delivered file"):
+        generate(tmp_path / "three", PERIOD, "XS", defects=["empty:CRM_AREA:20190101"])
 
 
 def _last_day_bytes(producer_cls: type, period: str, day: date, entity: str) -> bytes:

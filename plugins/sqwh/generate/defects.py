@@ -2,12 +2,17 @@
 
 Each defect is one function in ``DEFECTS`` that parses its arguments and returns a
 ``Defect``: a bundle of optional hooks the writer calls for the files of one entity. To add
-a defect (bad rows, wrong encoding, duplicate delivery, control-file mismatch, header
-drift), write one function and, if no hook fits yet, add the hook here and the one line in
+a defect, write one function and, if no hook fits yet, add the hook here and the one line in
 ``pipeline.Sink`` that calls it:
 
 - ``skip(day)``: do not deliver this file;
-- ``rows(table, day)``: change the rows of this file before it is written.
+- ``rows(table, day)``: change the rows of this file before it is written;
+- ``edit(delivered)``: change the finished file of ``day`` (and its .chk) in the landing
+  folder, or deliver more files beside it. Edits run in ``stage`` order, whatever the order
+  on the command line: rows and header, then encoding, gzip, truncation, control file, and
+  last the extra deliveries (so a re-delivery of a GBK file is GBK too).
+
+File-level defects live in ``file_defects.py``; ``describe()`` lists them all for the CLI.
 
 The normal deliveries already contain the defects every real feed has (exact duplicates,
 test records, open items); these are the ones a test injects on purpose.
@@ -23,6 +28,7 @@ import numpy as np
 
 from sqwh.generate.geography import city_codes
 from sqwh.generate.table import Table
+from sqwh.generate.tamper import DeliveredFile
 from sqwh.registry import load_registry
 
 
@@ -32,6 +38,9 @@ class Defect:
     entity: str
     skip: Callable[[date], bool] | None = None
     rows: Callable[[Table, date], Table] | None = None
+    day: date | None = None  # the one file an edit applies to
+    edit: Callable[[DeliveredFile], None] | None = None
+    stage: int = 0
 
 
 DefectFactory = Callable[..., Defect]
@@ -98,11 +107,15 @@ def drop_city(spec: str, entity: str, city_code: str) -> Defect:
 @defect("drop-day")
 def drop_day(spec: str, entity: str, day: str) -> Defect:
     """drop-day:<ENTITY>:<YYYYMMDD> - do not deliver that entity's file of that day."""
+    missing = parse_day(spec, day)
+    return Defect(spec, _entity(spec, entity), skip=lambda d: d == missing)
+
+
+def parse_day(spec: str, day: str) -> date:
     try:
-        missing = datetime.strptime(day, "%Y%m%d").date()
+        return datetime.strptime(day, "%Y%m%d").date()
     except ValueError:
         raise ValueError(f"{spec}: day must be YYYYMMDD, got {day!r}") from None
-    return Defect(spec, _entity(spec, entity), skip=lambda d: d == missing)
 
 
 def parse_defect(spec: str) -> Defect:
@@ -124,6 +137,7 @@ class DefectPlan:
 
     def __init__(self, defects: Sequence[Defect]) -> None:
         self.defects = tuple(defects)
+        self.applied: set[str] = set()
 
     @classmethod
     def parse(cls, specs: Sequence[str]) -> DefectPlan:
@@ -142,3 +156,33 @@ class DefectPlan:
             if d.rows:
                 table = d.rows(table, day)
         return table
+
+    def edits(self, entity: str, day: date) -> list[Defect]:
+        return [d for d in self._of(entity) if d.edit is not None and d.day == day]
+
+    def edit(self, delivered: DeliveredFile) -> None:
+        edits = self.edits(delivered.entity.name, delivered.day)
+        for d in sorted(edits, key=lambda d: d.stage):
+            d.edit(delivered)  # type: ignore[misc]
+            self.applied.add(d.spec)
+
+    def check_applied(self) -> None:
+        """A file defect whose file was never delivered is a mistake in the spec, not a no-op."""
+        unused = [d.spec for d in self.defects if d.edit is not None and d.spec not in self.applied]
+        if unused:
+            raise ValueError(
+                f"defect(s) {', '.join(unused)} matched no delivered file: is the day in the "
+                "period, and is the entity delivered that day (snapshots on the last day of the "
+                "period, BSS_BILL on the last day of each month)?"
+            )
+
+
+def describe() -> str:
+    """One line per defect kind (its usage line), for ``sqwh generate --help``."""
+    return "\n".join(
+        (fn.__doc__ or name).strip().splitlines()[0] for name, fn in sorted(DEFECTS.items())
+    )
+
+
+# registers the file-level defects (imported last: it uses the decorator above)
+from sqwh.generate import file_defects  # noqa: E402, F401

@@ -22,6 +22,7 @@ from sqwh.generate.scales import resolve_scale
 from sqwh.generate.snapshots import area_table, customer_tables, outlet_table
 from sqwh.generate.summary import FileRecord, GenerationSummary
 from sqwh.generate.table import Table
+from sqwh.generate.tamper import DeliveredFile
 from sqwh.generate.world import World
 from sqwh.generate.writer import ExtractWriter, file_path
 from sqwh.period import Period
@@ -45,7 +46,13 @@ class Sink:
         for table in [tables] if isinstance(tables, Table) else tables:
             writer.write(self.plan.rows(entity, day, table))
         record = writer.close()
-        self.summary.files.append(record)
+        if self.plan.edits(entity, day):
+            delivered = DeliveredFile(record.path, spec, day, writer.fmt, record.rows)
+            self.plan.edit(delivered)
+            record = delivered.record()
+            self.summary.files.extend([record, *delivered.extra])
+        else:
+            self.summary.files.append(record)
         return record
 
 
@@ -129,5 +136,6 @@ def generate(
                 files = [f for f in summary.files[before:] if f.entity == entity]
                 rows = sum(f.rows for f in files)
                 progress(f"{entity}: {len(files)} files, {rows:,} rows, {elapsed:.1f} s")
+    plan.check_applied()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -163,8 +163,8 @@ def check_expression(entity: Entity) -> str:
         if c.type in ("timestamp", "date"):
             # excludes 'infinity', 'epoch' and other special inputs COPY would accept
             rules.append(f"{col} >= '1900-01-01' and {col} < '2200-01-01'")
-        if c.type == "text" and c.required:
-            rules.append(f"{col} <> ''")
+        if c.type == "text" and c.required and not (c.enum or c.pattern):
+            rules.append(f"{col} <> ''")  # (a code or pattern already excludes '')
         if c.required:
             terms.append(" and ".join([f"{col} is not null", *rules]))
         elif rules:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
 import io
@@ -116,21 +117,67 @@ def read_control(delivery: Delivery) -> ControlRecord:
     return ControlRecord(parts[0], int(parts[1]), int(parts[2]), parts[3].lower())
 
 
-def verify_control(delivery: Delivery, control: ControlRecord, fp: Fingerprint) -> None:
-    """Size, name and MD5 must match the control file before a byte is loaded."""
+def verify_control(delivery: Delivery, control: ControlRecord, byte_size: int) -> None:
+    """Name and size must match the control file before a byte is loaded (the MD5 is
+    computed while the file streams to COPY and checked, by ``verify_md5``, before commit)."""
     if control.file_name != delivery.name:
         raise RefusedFile(
             f"{delivery.path}: control file names {control.file_name!r}, not this file"
         )
-    if control.byte_size != fp.byte_size:
+    if control.byte_size != byte_size:
         raise RefusedFile(
-            f"{delivery.path}: size is {fp.byte_size} bytes but the control file says "
+            f"{delivery.path}: size is {byte_size} bytes but the control file says "
             f"{control.byte_size} (truncated or still being written?)"
         )
+
+
+def verify_md5(delivery: Delivery, control: ControlRecord, fp: Fingerprint) -> None:
+    verify_control(delivery, control, fp.byte_size)  # the file may have changed meanwhile
     if control.md5 != fp.md5:
         raise RefusedFile(
             f"{delivery.path}: MD5 is {fp.md5} but the control file says {control.md5}"
         )
+
+
+class HashingReader(io.RawIOBase):
+    """Reads a file once for everything: what passes through feeds sha256, MD5 and the size,
+    so the fingerprint costs no pass of its own (it is computed while COPY consumes the data)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._sha, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        n = self._raw.readinto(buffer)
+        if n:
+            view = memoryview(buffer)[:n]
+            self._sha.update(view)
+            self._md5.update(view)
+            self._size += n
+        return n or 0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+    def finish(self) -> Fingerprint:
+        """Hash whatever the consumer left unread (e.g. bytes after a gzip stream's end)."""
+        while chunk := self._raw.read(CHUNK):
+            self._sha.update(chunk)
+            self._md5.update(chunk)
+            self._size += len(chunk)
+        return Fingerprint(self._sha.hexdigest(), self._md5.hexdigest(), self._size)
+
+
+def open_hashed(delivery: Delivery) -> tuple[BinaryIO, HashingReader]:
+    """The uncompressed data, and the reader that fingerprints the file's bytes under it."""
+    hashed = HashingReader(delivery.path.open("rb"))  # type: ignore[arg-type]
+    buffered = io.BufferedReader(hashed, CHUNK)
+    data = gzip.GzipFile(fileobj=buffered) if delivery.compressed else buffered
+    return data, hashed  # type: ignore[return-value]
 
 
 def open_data(delivery: Delivery) -> BinaryIO:
@@ -150,6 +197,19 @@ def read_header(delivery: Delivery, encoding: str) -> tuple[list[str], str]:
         )
     delimiter = "|" if text.count("|") > text.count(",") else ","
     return [c.strip().strip('"') for c in text.split(delimiter)], delimiter
+
+
+def first_record(delivery: Delivery, encoding: str, delimiter: str) -> list[str] | None:
+    """The first data record (from the first 64 KiB), or None for a header-only file."""
+    with open_data(delivery) as f:
+        head = f.read(1 << 16)
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    try:
+        return next(reader, None)
+    except csv.Error:
+        return None
 
 
 def _first_bad_byte(delivery: Delivery, codec: str) -> int | None:
@@ -195,6 +255,28 @@ def detect_encoding(delivery: Delivery) -> str:
         f"{delivery.path}: encoding is neither UTF-8 nor GBK/GB18030 (first byte that is not UTF-8 "
         f"at offset {bad_utf8}); re-export it in UTF-8 or GBK, or declare the encoding in sources.yml"
     )
+
+
+def guess_encoding(delivery: Delivery) -> str:
+    """The encoding to COPY with, judged from the first MiB: PostgreSQL validates every byte
+    while it loads, and only when it objects does ``detect_encoding`` read the whole file."""
+    declared = delivery.entity.encoding.lower()
+    if declared != "auto":
+        return declared
+    try:
+        with open_data(delivery) as f:
+            head = f.read(CHUNK)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RefusedFile(
+            f"{delivery.path}: cannot be read to the end ({exc}); truncated or corrupt"
+        ) from None
+    for codec in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(codec)(errors="strict").decode(head, final=False)
+            return codec
+        except UnicodeDecodeError:
+            continue
+    return detect_encoding(delivery)  # refuses, naming the first bad byte
 
 
 def pg_encoding(encoding: str) -> str:

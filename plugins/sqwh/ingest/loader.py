@@ -1,40 +1,53 @@
 """Load delivered extract files into ``raw`` with COPY, one transaction per file.
 
-Per file: identify -> fingerprint -> skip if the same bytes were loaded -> verify the
-control file -> COPY into a temporary text table -> contract checks in SQL -> good rows into
-``raw.<entity>``, bad rows into ``raw.quarantine`` -> manifest row -> commit. A failure at
-any step rolls the whole file back, so a file is either completely loaded or not at all.
+Per file: identify -> skip if the same bytes were loaded (fingerprinted up front only when a
+file of the same size was loaded before) -> check the control file's name and size -> guess
+the encoding from the first MiB -> COPY, straight into ``raw.<entity>`` when every row fits
+its contract, else through a temporary text table whose rows are checked in SQL (good rows
+into ``raw.<entity>``, bad rows into ``raw.quarantine``) -> the same read computed sha256 and
+MD5: check the MD5 and the record count -> flag repeated keys -> replace an earlier delivery
+of the day -> manifest row -> commit. A failure at any step rolls the whole file back, so a
+file is either completely loaded or not at all.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.copy import QueuedLibpqWriter
 
 from sqwh.config import settings
 from sqwh.ingest import checks
 from sqwh.ingest.files import (
     CHUNK,
+    ControlRecord,
     Delivery,
     Fingerprint,
     NotReady,
     RefusedFile,
     detect_encoding,
     fingerprint,
+    first_record,
+    guess_encoding,
     identify,
-    open_data,
+    open_hashed,
     pg_encoding,
     read_control,
     read_header,
     verify_control,
+    verify_md5,
 )
 from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
 from sqwh.schema import RAW_META_COLUMNS, record_sequence
@@ -105,15 +118,63 @@ def _copy_sql(
     )
 
 
-def _stream(cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed) -> int:
-    with open_data(delivery) as f, cur.copy(copy_sql) as copy:
-        first = True
-        while chunk := f.read(CHUNK):
-            if first and chunk.startswith(b"\xef\xbb\xbf"):
-                chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header line
-            first = False
-            copy.write(chunk)
-    return cur.rowcount
+PROGRESS_SECONDS = 10.0  # a long COPY says how far it is this often
+
+
+class _QueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer with a short queue: at most 32 x 128 KiB in flight, so
+    memory stays flat when the server is slower than the file (the default allows 128 MiB)."""
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        super().__init__(cursor)
+        self._queue: Queue[Buffer] = Queue(maxsize=32)
+
+
+class WrongEncoding(Exception):
+    """PostgreSQL found a byte the guessed encoding cannot hold: detect it properly, retry."""
+
+
+def _stream(
+    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed
+) -> tuple[int, Fingerprint]:
+    """COPY the file; the same read fingerprints it (sha256, MD5, size)."""
+    started = last = time.monotonic()
+    lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
+    data, hashed = open_hashed(delivery)
+    try:
+        # a queued writer sends from its own thread, so reading and hashing the next chunk
+        # (hashlib releases the GIL) overlap with the server working through the last one
+        with data, cur.copy(copy_sql, writer=_QueuedWriter(cur)) as copy:
+            first = True
+            while chunk := data.read(CHUNK):
+                if first and chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header
+                first = False
+                copy.write(chunk)
+                lines += chunk.count(b"\n")
+                now = time.monotonic()
+                if now - last >= PROGRESS_SECONDS:
+                    last = now
+                    log.info(
+                        "%s: ~%s rows streamed, %.0f rows/s",
+                        delivery.name,
+                        f"{lines:,}",
+                        lines / (now - started),
+                    )
+            fp = hashed.finish()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RefusedFile(
+            f"{delivery.path}: cannot be read to the end ({exc}); truncated or corrupt"
+        ) from None
+    except (
+        psycopg.errors.CharacterNotInRepertoire,
+        psycopg.errors.UntranslatableCharacter,
+    ) as exc:
+        line = re.search(r"line (\d+)", exc.diag.context or "")
+        raise WrongEncoding(
+            f"{exc.diag.message_primary} (line {line[1] if line else '?'})"
+        ) from None
+    return cur.rowcount, fp
 
 
 def _copy_direct(
@@ -123,47 +184,74 @@ def _copy_direct(
     header: list[str],
     delimiter: str,
     encoding: str,
-) -> int | None:
+) -> tuple[int, Fingerprint] | None:
     """Clean files with ISO times COPY straight into their raw table: the table's contract
     CHECK and column defaults (load id, record number, business day) do the rest. Returns
     None when any row is not clean; the transaction is then as before."""
     entity = delivery.entity
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them
-    base = cur.execute(
-        sql.SQL("select nextval({})").format(sql.Literal(record_sequence(entity)))
-    ).fetchone()
+    first = first_record(delivery, encoding, delimiter)
+    if first is not None and _compact_times(entity, header, first):
+        # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
+        log.debug("%s: compact timestamps; loading through the staging table", delivery.name)
+        return None
+    # record numbers 1, 2, ... for this file: the entity's advisory lock (held) keeps every
+    # other loader off this sequence, and setval also drops this session's cached numbers
+    cur.execute(sql.SQL("select setval({}, 1, false)").format(sql.Literal(record_sequence(entity))))
     cur.execute(
-        "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true),"
-        " set_config('sqwh.record_base', %s, true)",
-        (str(load_id), delivery.business_date.isoformat(), str(base[0])),  # type: ignore[index]
+        "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true)",
+        (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
     try:
-        rows = _stream(
+        streamed = _stream(
             cur,
             delivery,
             _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
         )
     except (psycopg.DataError, psycopg.IntegrityError) as exc:
-        log.info("%s: %s; checking rows individually", delivery.name, str(exc).splitlines()[0])
+        log.info(
+            "%s: not every value reads straight into the typed table (%s); loading through the "
+            "staging table, which checks and converts each row",
+            delivery.name,
+            str(exc).splitlines()[0],
+        )
         cur.execute("rollback to savepoint direct_copy")
         return None
     cur.execute("release savepoint direct_copy")
-    return rows
+    return streamed
+
+
+def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
+    """True if a timestamp or date of this record is in the compact form (no '-')."""
+    for name, value in zip(header, record, strict=False):
+        if name in entity.column_names and entity.column(name).type in ("timestamp", "date"):
+            if value and "-" not in value:
+                return True
+    return False
 
 
 def _copy_into_temp(
     cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
-) -> int:
+) -> tuple[int, Fingerprint]:
     cur.execute(
         sql.SQL(
             "create temp table _staged (_record_no bigint generated always as identity, {}) on commit drop"
         ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns))
     )
-    return _stream(
-        cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
-    )
+    try:
+        return _stream(
+            cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
+        )
+    except psycopg.errors.BadCopyFileFormat as exc:
+        # every field is text here, so only the record structure itself can fail
+        line = re.search(r"line (\d+)", exc.diag.context or "")
+        raise RefusedFile(
+            f"{delivery.path}: line {line[1] if line else '?'} does not split into the header's "
+            f"{len(columns)} fields ({exc.diag.message_primary}); the file is truncated, or a field "
+            "holding a delimiter or line break is not quoted"
+        ) from None
 
 
 def _meta_values(delivery: Delivery, load_id: int) -> list[sql.Composable]:
@@ -305,14 +393,18 @@ def load_file(
     try:
         delivery = identify(path, registry)
         entity_name = delivery.entity.name
-        fp = fingerprint(path)
-        done = conn.execute(
-            """select load_id, file_path from audit.load_manifest
+        fp = _fingerprint_if_maybe_loaded(conn, delivery)
+        done = (
+            fp
+            and conn.execute(
+                """select load_id, file_path from audit.load_manifest
                where sha256 = %s and status = 'LOADED'
                  and (declared_records > 0 or (entity = %s and business_date = %s))""",
-            (fp.sha256, entity_name, delivery.business_date),
-        ).fetchone()
+                (fp.sha256, entity_name, delivery.business_date),
+            ).fetchone()
+        )
         if done:
+            assert fp is not None
             if done[1] == str(path):
                 conn.rollback()
                 return LoadResult(
@@ -336,13 +428,19 @@ def load_file(
             conn.commit()
             return LoadResult(path.name, entity_name, "DUPLICATE", reason=reason, load_id=load_id)
         control = read_control(delivery)
-        verify_control(delivery, control, fp)
-        encoding = detect_encoding(delivery)
-        header, delimiter = read_header(delivery, encoding)
-        notes = _check_header(delivery, header)
-        result = _load_verified(
-            conn, delivery, fp, control.record_count, header, delimiter, encoding, notes, run_id
-        )
+        verify_control(delivery, control, path.stat().st_size)
+        encoding = guess_encoding(delivery)
+        try:
+            result = _load(conn, delivery, control, encoding, run_id)
+        except WrongEncoding as exc:
+            conn.rollback()
+            detected = detect_encoding(delivery)  # refuses, naming the first bad byte
+            if detected == encoding:  # valid for Python, not for PostgreSQL (e.g. a NUL byte)
+                raise RefusedFile(f"{path}: not loadable as {encoding}: {exc}") from None
+            log.info(
+                "%s: %s is not %s after all; loading it as %s", path.name, exc, encoding, detected
+            )
+            result = _load(conn, delivery, control, detected, run_id)
         result.seconds = time.monotonic() - started
         rate = result.rows_read / result.seconds if result.seconds else 0
         log.info(
@@ -362,6 +460,8 @@ def load_file(
         conn.rollback()
         status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
         reason = str(exc).strip()
+        if fp is None and entity_name is not None and path.is_file():
+            fp = fingerprint(path)  # the ledger names the refused bytes too
         load_id = _record(
             conn,
             path,
@@ -393,17 +493,43 @@ def _now():
     return datetime.now(UTC)
 
 
+def _load(
+    conn: psycopg.Connection,
+    delivery: Delivery,
+    control: ControlRecord,
+    encoding: str,
+    run_id: str | None,
+) -> LoadResult:
+    header, delimiter = read_header(delivery, encoding)
+    notes = _check_header(delivery, header)
+    return _load_verified(conn, delivery, control, header, delimiter, encoding, notes, run_id)
+
+
+def _fingerprint_if_maybe_loaded(
+    conn: psycopg.Connection, delivery: Delivery
+) -> Fingerprint | None:
+    """The fingerprint, if a file of this size was loaded before (maybe these very bytes);
+    otherwise None: no pass of its own, the load computes it while streaming."""
+    maybe = conn.execute(
+        """select 1 from audit.load_manifest
+           where byte_size = %s and status = 'LOADED'
+             and (declared_records > 0 or (entity = %s and business_date = %s)) limit 1""",
+        (delivery.path.stat().st_size, delivery.entity.name, delivery.business_date),
+    ).fetchone()
+    return fingerprint(delivery.path) if maybe else None
+
+
 def _load_verified(
     conn: psycopg.Connection,
     delivery: Delivery,
-    fp: Fingerprint,
-    declared: int,
+    control: ControlRecord,
     header: list[str],
     delimiter: str,
     encoding: str,
     notes: str | None,
     run_id: str | None,
 ) -> LoadResult:
+    declared = control.record_count
     with conn.cursor() as cur:
         cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
         load_id = _record(
@@ -411,9 +537,6 @@ def _load_verified(
             delivery.path,
             delivery.entity.system,
             delivery.entity.name,
-            sha256=fp.sha256,
-            md5=fp.md5,
-            byte_size=fp.byte_size,
             business_date=delivery.business_date,
             declared_records=declared,
             status="LOADED",
@@ -430,16 +553,17 @@ def _load_verified(
         )  # duplicate-key hash aggregation stays in memory
         direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding)
         if direct is not None:
-            rows_read = loaded = direct
-            rejected = 0
+            rows_read, fp = direct
+            loaded, rejected = rows_read, 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
-            rows_read = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
+            rows_read, fp = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
             present = {c for c in staging_cols if not c.startswith("_extra_")}
             counts = _insert_fast(cur, delivery, load_id, present, rows_read)
             loaded, rejected = (
                 counts if counts is not None else _insert_checked(cur, delivery, load_id, present)
             )
+        verify_md5(delivery, control, fp)
         if rows_read != declared:
             raise RefusedFile(
                 f"{delivery.path}: {rows_read} records read but the control file says {declared}"
@@ -465,9 +589,22 @@ def _load_verified(
         archived = _archive(delivery.path, fp)
         cur.execute(
             """update audit.load_manifest set rows_read = %s, rows_loaded = %s, rows_rejected = %s,
-                   duplicate_keys = %s, encoding = %s, notes = %s, archive_path = %s, finished_at = now()
+                   duplicate_keys = %s, encoding = %s, notes = %s, archive_path = %s,
+                   sha256 = %s, md5 = %s, byte_size = %s, finished_at = now()
                where load_id = %s""",
-            (rows_read, loaded, rejected, duplicates, encoding, notes, str(archived), load_id),
+            (
+                rows_read,
+                loaded,
+                rejected,
+                duplicates,
+                encoding,
+                notes,
+                str(archived),
+                fp.sha256,
+                fp.md5,
+                fp.byte_size,
+                load_id,
+            ),
         )
     conn.commit()
     return LoadResult(
