@@ -38,6 +38,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         defects=args.defect or (),
         progress=print,
+        days=args.days,
     )
     print(
         f"generated {len(summary.files)} files, {summary.total_rows:,} rows in {args.out} "
@@ -283,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--out", required=True, help="landing folder to write into")
     g.add_argument("--seed", type=int, default=42)
+    g.add_argument(
+        "--days", type=int, help="only the period's first N days (e.g. 1: one more day's files)"
+    )
     g.add_argument(
         "--defect", action="append", help="inject a defect, e.g. drop-city:CC_CALL:140300"
     )
