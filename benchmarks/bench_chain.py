@@ -210,20 +210,21 @@ def _server_pid(env: dict[str, str]) -> int | None:
 def run_stage(name: str, period: str, args: argparse.Namespace, env: dict[str, str]) -> dict:
     cmd = [sys.executable, str(HERE), "--child", name, "--period", period,
            "--scale", str(args.scale), "--seed", str(args.seed), "--work", str(args.work)]  # fmt: skip
-    log = (args.work / "logs" / f"{name.replace(':', '-')}-{period}.log").open("w")
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-    sampler = Sampler(proc.pid, _server_pid(env))
-    thread = threading.Thread(target=sampler.run, daemon=True)
-    thread.start()
-    out, _ = proc.communicate()
-    sampler.stop()
-    thread.join()
-    wall = time.perf_counter() - started
+    log_path = args.work / "logs" / f"{name.replace(':', '-')}-{period}.log"
+    with log_path.open("w") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        sampler = Sampler(proc.pid, _server_pid(env))
+        thread = threading.Thread(target=sampler.run, daemon=True)
+        thread.start()
+        out, _ = proc.communicate()
+        sampler.stop()
+        thread.join()
+        wall = time.perf_counter() - started
     line = next((ln for ln in out.splitlines() if ln.startswith("RESULT")), None)
     if proc.returncode != 0 or line is None:
         raise SystemExit(
-            f"stage {name} ({period}) failed with exit {proc.returncode}; see {log.name}"
+            f"stage {name} ({period}) failed with exit {proc.returncode}; see {log_path}"
         )
     result = json.loads(line[6:])
     result.update(
