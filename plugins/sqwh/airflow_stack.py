@@ -212,6 +212,14 @@ class Stack:
         if self.running():
             raise RuntimeError(f"the stack already runs ({self.running()}); stop it first")
         env = self.env()
+        if self.celery is not None and env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
+            "sqlite"
+        ):
+            # scheduler, worker processes and the result backend would all write one file
+            raise RuntimeError(
+                "the CeleryExecutor needs a PostgreSQL metadata database: set "
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg://user:pw@host/db"
+            )
         self.prepare(env)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         worker_log = self.run_dir / f"{WORKER}.log"

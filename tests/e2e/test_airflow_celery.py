@@ -5,7 +5,7 @@ The ingest DAGs and the half-year DAG are triggered by hand; the test then prove
 worker, not the scheduler, ran every task: each task instance carries the queue only this
 worker serves, and the worker's log names each task instance it executed. Skipped, with the
 reason, when no Redis answers at ``SQWH_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/13,
-a database number of its own). Everything started here is stopped by process group.
+a database number of its own) or no server PostgreSQL for Airflow's metadata. Everything started here is stopped by process group.
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CelerySta
     reason = _redis_unavailable()
     if reason:
         pytest.skip(reason)
+    if not server_available():
+        pytest.skip(
+            "the CeleryExecutor needs a PostgreSQL metadata DB; none answers at "
+            f"{SERVER_ADMIN_URL} (set WAREHOUSE_TEST_SERVER_URL)"
+        )
     home = Path(tmp_path_factory.mktemp("af-celery"))
     landing = home / "landing"
     env = _state_env(home, None)
@@ -105,13 +110,11 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CelerySta
     sqwh = Sqwh(home=home, env=env)
     # the deliveries are in place before the stack starts: the test triggers the ingest DAGs
     sqwh("generate", "--period", PERIOD, "--scale", "XS", "--seed", "7", "--out", str(landing))
-    meta_db = None
-    if server_available():  # PostgreSQL metadata, as in production; else SQLite
-        meta_db = f"sqwh_airflow_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(SERVER_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'create database "{meta_db}"')
-        base = SERVER_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"{base}/{meta_db}"
+    meta_db = f"sqwh_airflow_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(SERVER_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'create database "{meta_db}"')
+    base = SERVER_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"{base}/{meta_db}"
     run_dir = home / "airflow-stack" / "run"
     ctx = CeleryStack(sqwh, env, f"http://127.0.0.1:{port}", queue, run_dir, {})
     started = time.monotonic()
@@ -137,9 +140,8 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CelerySta
                 except ProcessLookupError:
                     pass
         sqwh("warehouse", "stop", check=False)
-        if meta_db:
-            with psycopg.connect(SERVER_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{meta_db}" with (force)')
+        with psycopg.connect(SERVER_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{meta_db}" with (force)')
         _drop_queue(queue)
         assert not any(leftovers.values()), f"processes left after down: {leftovers}"
 
