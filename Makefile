@@ -48,6 +48,11 @@ clean: warehouse-stop
 bench-ingest: install
 	$(BIN)/python benchmarks/bench_ingest.py $(BENCH_ARGS)
 
+# --- benchmark of the whole chain (issue 8): make bench [BENCH_ARGS="--scale 0.1"] ---------
+.PHONY: bench
+bench: install  ## province-scale half year (--scale 1 = ~70 M rows) + one more day, per stage
+	$(BIN)/python benchmarks/bench_chain.py $(BENCH_ARGS)
+
 # --- Airflow (issue 6): the local scheduler stack, the dbt manifest for cosmos ------------
 AIRFLOW_PORT ?= 8080
 .PHONY: dbt-manifest airflow airflow-up airflow-down airflow-status airflow-backfill

@@ -1,7 +1,10 @@
 """A local Airflow 3 stack for this project: api-server (UI + REST), scheduler,
-dag-processor and triggerer with the LocalExecutor, against the project's warehouse.
+dag-processor and triggerer with the LocalExecutor (or the CeleryExecutor and one
+`airflow celery worker`), against the project's warehouse.
 
     python -m sqwh.airflow_stack up [--port 8080] [--foreground]   # `make airflow`
+    python -m sqwh.airflow_stack up --executor celery [--broker redis://127.0.0.1:6379/0]
+                                    [--worker-concurrency 2] [--queue default]
     python -m sqwh.airflow_stack status
     python -m sqwh.airflow_stack down                              # `make airflow-down`
     python -m sqwh.airflow_stack backfill --period 2019H1          # `make airflow-backfill`
@@ -32,6 +35,8 @@ from pathlib import Path
 from sqwh.config import settings
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+WORKER = "celery-worker"
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
 USER = "admin"
 
 
@@ -48,17 +53,53 @@ def _secret(path: Path, nbytes: int = 64) -> str:
 
 
 @dataclass
+class Celery:
+    """The CeleryExecutor's settings: broker, the queue the worker serves, its concurrency."""
+
+    broker: str = "redis://127.0.0.1:6379/0"
+    queue: str = "default"
+    concurrency: int = 2
+
+    def env(self, metadata_conn: str) -> dict[str, str]:
+        # task results live in the metadata DB (as in docker-compose.yml), not in the broker
+        backend = "db+" + metadata_conn
+        return {
+            "AIRFLOW__CELERY__BROKER_URL": self.broker,
+            "AIRFLOW__CELERY__RESULT_BACKEND": os.environ.get(
+                "AIRFLOW__CELERY__RESULT_BACKEND", backend
+            ),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
+            # every task without an explicit queue goes to the one this worker serves
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
+        }
+
+
+@dataclass
 class Stack:
     home: Path
     port: int = 8080
     extra_env: dict[str, str] = field(default_factory=dict)
+    celery: Celery | None = None  # None: LocalExecutor
 
     @classmethod
-    def default(cls, port: int | None = None) -> Stack:
+    def default(cls, port: int | None = None, celery: Celery | None = None) -> Stack:
         home = Path(
             os.environ.get("SQWH_AIRFLOW_STACK_HOME", settings().state_dir / "airflow-stack")
         )
-        return cls(home=home.resolve(), port=port or int(os.environ.get("SQWH_AIRFLOW_PORT", 8080)))
+        return cls(
+            home=home.resolve(),
+            port=port or int(os.environ.get("SQWH_AIRFLOW_PORT", 8080)),
+            celery=celery,
+        )
+
+    @property
+    def components(self) -> dict[str, list[str]]:
+        """Component name -> `airflow` arguments; the worker only with the CeleryExecutor."""
+        out = {name: name.split() for name in COMPONENTS}
+        if self.celery is not None:
+            out[WORKER] = ["celery", "worker", "--queues", self.celery.queue,
+                           "--concurrency", str(self.celery.concurrency)]  # fmt: skip
+        return out
 
     @property
     def run_dir(self) -> Path:
@@ -93,7 +134,7 @@ class Stack:
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": os.environ.get(
                     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{self.home / 'airflow.db'}"
                 ),
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__EXECUTOR": EXECUTORS["celery" if self.celery else "local"],
                 "AIRFLOW__CORE__PARALLELISM": os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": os.environ.get(
                     "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True"
@@ -115,6 +156,8 @@ class Stack:
                 "WAREHOUSE_URL": os.environ.get("WAREHOUSE_URL") or warehouse_url(),
             }
         )
+        if self.celery is not None:
+            env.update(self.celery.env(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
         env.update(self.extra_env)
         return env
 
@@ -146,7 +189,7 @@ class Stack:
 
     def pids(self) -> dict[str, int]:
         out = {}
-        for name in COMPONENTS:
+        for name in (*COMPONENTS, WORKER):  # whatever was started, whichever executor
             f = self.run_dir / f"{name}.pid"
             if f.exists():
                 try:
@@ -169,12 +212,22 @@ class Stack:
         if self.running():
             raise RuntimeError(f"the stack already runs ({self.running()}); stop it first")
         env = self.env()
+        if self.celery is not None and env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
+            "sqlite"
+        ):
+            # scheduler, worker processes and the result backend would all write one file
+            raise RuntimeError(
+                "the CeleryExecutor needs a PostgreSQL metadata database: set "
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg://user:pw@host/db"
+            )
         self.prepare(env)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for name in COMPONENTS:
+        worker_log = self.run_dir / f"{WORKER}.log"
+        self._worker_log_from = worker_log.stat().st_size if worker_log.exists() else 0
+        for name, args in self.components.items():
             log = (self.run_dir / f"{name}.log").open("ab")
             proc = subprocess.Popen(
-                [_airflow_bin(), *name.split()],
+                [_airflow_bin(), *args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -198,12 +251,22 @@ class Stack:
             h = self.health()
             parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
             if h and all((h.get(p) or {}).get("status") == "healthy" for p in parts):
-                return h
+                if self.celery is None or self.worker_ready():
+                    return h
             dead = [n for n in self.pids() if n not in self.running()]
             if dead:
                 raise RuntimeError(f"{', '.join(dead)} exited; see {self.run_dir}/<name>.log")
             time.sleep(2)
         raise TimeoutError(f"stack not healthy after {timeout:.0f} s: {self.health()}")
+
+    def worker_ready(self) -> bool:
+        """The Celery worker has connected to the broker and consumes its queue."""
+        log = self.run_dir / f"{WORKER}.log"
+        if not log.exists():
+            return False
+        with log.open("rb") as f:
+            f.seek(getattr(self, "_worker_log_from", 0))  # this start's lines, not older ones
+            return b" ready." in f.read()
 
     def stop(self, grace: float = 30) -> list[str]:
         """SIGTERM each component's process group, SIGKILL what is left after `grace`."""
@@ -271,8 +334,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops")
     parser.add_argument("--period", help="backfill: the half year to rebuild, e.g. 2019H1")
+    parser.add_argument(
+        "--executor",
+        choices=sorted(EXECUTORS),
+        default=os.environ.get("SQWH_AIRFLOW_EXECUTOR", "local"),
+        help="local (default) or celery: CeleryExecutor plus one `airflow celery worker`",
+    )
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("AIRFLOW__CELERY__BROKER_URL", Celery.broker),
+        help="celery: the Redis broker URL (default %(default)s)",
+    )
+    parser.add_argument(
+        "--queue",
+        default=os.environ.get("SQWH_CELERY_QUEUE", Celery.queue),
+        help="celery: the queue tasks go to and the worker serves",
+    )
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=int(os.environ.get("AIRFLOW__CELERY__WORKER_CONCURRENCY", Celery.concurrency)),
+        help="celery: task slots of the worker",
+    )
     args = parser.parse_args(argv)
-    stack = Stack.default(args.port)
+    celery = (
+        Celery(args.broker, args.queue, args.worker_concurrency)
+        if args.executor == "celery"
+        else None
+    )
+    stack = Stack.default(args.port, celery)
     if args.action == "env":
         import shlex
 

@@ -39,6 +39,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             seed=args.seed,
             defects=args.defect or (),
             progress=print,
+            days=args.days,
         )
     except ValueError as exc:  # a defect spec that does not fit: say which and why
         print(f"error: {exc}", file=sys.stderr)
@@ -295,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--out", required=True, help="landing folder to write into")
     g.add_argument("--seed", type=int, default=42)
+    g.add_argument(
+        "--days", type=int, help="only the period's first N days (e.g. 1: one more day's files)"
+    )
     g.add_argument(
         "--defect",
         action="append",

@@ -36,7 +36,8 @@ def test_compose_references_resolve() -> None:
                 assert source in doc.get("volumes", {}), f"{name} uses undeclared volume {source}"
         if "build" in svc:
             assert _dockerfile(svc).exists(), f"{name}: no {_dockerfile(svc)}"
-    env_names = set(re.findall(r"\$\{(\w+)\}", COMPOSE.read_text()))
+    # ${NAME}, ${NAME:-default}; not $${NAME}, which compose passes on as a literal $
+    env_names = set(re.findall(r"(?<!\$)\$\{(\w+)(?:[:?-][^}]*)?\}", COMPOSE.read_text()))
     example = (PROJECT / ".env.example").read_text()
     missing = [n for n in env_names if f"{n}=" not in example]
     assert not missing, f"variables used in compose but not documented in .env.example: {missing}"

@@ -510,3 +510,33 @@ def test_writer_quotes_exactly_like_the_csv_module() -> None:
 def test_id_numbers_have_a_valid_check_character() -> None:
     assert id_number_is_valid("11010519491231002X")
     assert not id_number_is_valid("110105194912310021")
+
+
+def test_first_days_only_are_the_same_bytes_as_in_the_whole_period(
+    clean: GenerationSummary, tmp_path: Path
+) -> None:
+    """`days` writes one more day's deliveries (the benchmark's incremental day): exactly
+    the whole run's files of those days, and no snapshot or monthly file dated later."""
+    part = generate(tmp_path, PERIOD, "XS", seed=42, days=2)
+    first = Period.parse(PERIOD).first_day
+    want = {
+        f.path.relative_to(clean.out): f.path.read_bytes()
+        for f in clean.files
+        if f.day < first + timedelta(days=2)
+    }
+    got = {f.path.relative_to(part.out): f.path.read_bytes() for f in part.files}
+    assert set(got) == set(want)
+    assert got == want
+    daily = {e.name for e in REG.entities if e.delivery == "daily"}
+    assert {f.entity for f in part.files} == daily
+    assert {f.day for f in part.files} == {first, first + timedelta(days=1)}
+    for f in part.files:
+        chk = f.path.with_name(f.path.name + ".chk").read_text()
+        assert (
+            chk
+            == (clean.out / f.path.relative_to(part.out))
+            .with_name(f.path.name + ".chk")
+            .read_text()
+        )
+    with pytest.raises(ValueError, match="days must be at least 1"):
+        generate(tmp_path / "none", PERIOD, "XS", seed=42, days=0)

@@ -32,14 +32,20 @@ from sqwh.registry import load_registry
 class Sink:
     """Writes files into the landing folder, applying the run's defects, and records them."""
 
-    def __init__(self, out: Path, plan: DefectPlan, summary: GenerationSummary) -> None:
+    def __init__(
+        self, out: Path, plan: DefectPlan, summary: GenerationSummary, until: date
+    ) -> None:
         self.out = out
         self.plan = plan
         self.summary = summary
+        self.until = until  # files of this day and later are not written
         self.registry = load_registry()
 
+    def wants(self, day: date) -> bool:
+        return day < self.until
+
     def write(self, entity: str, day: date, tables: Table | Iterable[Table]) -> FileRecord | None:
-        if self.plan.skip(entity, day):
+        if self.plan.skip(entity, day) or not self.wants(day):
             return None
         spec = self.registry.entity(entity)
         writer = ExtractWriter(file_path(self.out, spec, day), spec, day)
@@ -63,7 +69,7 @@ def _daily(cls: type[DailyProducer]) -> Job:
     def run(world: World, period: Period, sink: Sink) -> None:
         producer = cls(world, period)
         d = period.first_day - timedelta(days=producer.lookback)
-        while d < period.end_day:
+        while d < min(period.end_day, sink.until):
             tables = producer.day(d)
             if d >= period.first_day:
                 for entity in producer.entities:
@@ -73,16 +79,21 @@ def _daily(cls: type[DailyProducer]) -> Job:
     return run
 
 
+# Snapshots are dated the period's last day: skipped (not even computed) when the run
+# stops earlier.
 def _areas(world: World, period: Period, sink: Sink) -> None:
-    sink.write("CRM_AREA", period.last_day, area_table())
+    if sink.wants(period.last_day):
+        sink.write("CRM_AREA", period.last_day, area_table())
 
 
 def _outlets(world: World, period: Period, sink: Sink) -> None:
-    sink.write("CRM_OUTLET", period.last_day, outlet_table(world, period))
+    if sink.wants(period.last_day):
+        sink.write("CRM_OUTLET", period.last_day, outlet_table(world, period))
 
 
 def _customers(world: World, period: Period, sink: Sink) -> None:
-    sink.write("CRM_CUSTOMER", period.last_day, customer_tables(world, period))
+    if sink.wants(period.last_day):
+        sink.write("CRM_CUSTOMER", period.last_day, customer_tables(world, period))
 
 
 def _bills(world: World, period: Period, sink: Sink) -> None:
@@ -114,18 +125,24 @@ def generate(
     seed: int = 42,
     defects: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
+    days: int | None = None,
 ) -> GenerationSummary:
     """Write one period's extract files (and their .chk files) under ``out``.
 
     Same (period, scale, seed, defects) -> byte-identical files. Keys carry their business
-    date, so several periods can be generated into the same landing folder.
+    date, so several periods can be generated into the same landing folder. ``days`` stops
+    after the period's first N days (one more day of deliveries): those files are the same
+    bytes as in the whole period's run; monthly and snapshot files dated later are left out.
     """
     per = Period.parse(period)
+    if days is not None and days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    until = per.end_day if days is None else min(per.end_day, per.first_day + timedelta(days))
     fraction = resolve_scale(scale)
     plan = DefectPlan.parse(defects)
     world = World(seed, fraction)
     summary = GenerationSummary(Path(out), per.code, fraction, seed, tuple(defects))
-    sink = Sink(Path(out), plan, summary)
+    sink = Sink(Path(out), plan, summary, until)
     started = time.perf_counter()
     for entities, job in JOBS:
         t0, before = time.perf_counter(), len(summary.files)
