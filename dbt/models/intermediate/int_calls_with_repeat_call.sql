@@ -37,34 +37,48 @@ staged as (
 {%- if is_incremental() %}
 
 changed as (
-    select call_id, caller_no_key, skill_group
+    select
+        call_id,
+        caller_no_key,
+        skill_group
     from staged
     where {{ refreshed_since_last_build() }}
     union all
     -- the previous version of a changed or removed call (its old caller and skill group)
-    select t.call_id, t.caller_no_key, t.skill_group
+    select
+        t.call_id,
+        t.caller_no_key,
+        t.skill_group
     from {{ this }} as t
     where
-        t.call_id in (select s.call_id from staged as s where {{ refreshed_since_last_build('s.refreshed_at') }})
-        {%- if loads.stale %}
+        t.call_id in (
+            select s.call_id from staged as s
+            where {{ refreshed_since_last_build('s.refreshed_at') }}
+        )
+    {%- if loads.stale %}
         or t.load_id in {{ load_list(loads.stale) }}
         {%- endif %}
+),
+
+timelines as (
+    -- every (caller, skill group) with a changed call: recomputed whole
+    select distinct
+        caller_no_key,
+        skill_group
+    from changed
+    where caller_no_key is not null and skill_group is not null
 ),
 
 calls as (
     select staged.*
     from staged
-    inner join (
-        select distinct caller_no_key, skill_group
-        from changed
-        where caller_no_key is not null and skill_group is not null
-    ) as timelines
+    inner join timelines
         on staged.caller_no_key = timelines.caller_no_key
-        and staged.skill_group = timelines.skill_group
+            and staged.skill_group = timelines.skill_group
     union
     select staged.*
     from staged
-    where staged.call_id in (select call_id from changed)
+    where staged.call_id in (select changed.call_id from changed)
 ),
 {%- else %}
 
@@ -109,9 +123,10 @@ counted as (
         asking_call_id,
         event_time,
         own_queue_start,
-        sum(is_queued) over (
-            same_caller range between current row and interval '48 hours' following
-        )
+        sum(is_queued)
+            over (
+                same_caller range between current row and interval '48 hours' following
+            )
         - sum(is_queued) over (same_caller range between current row and current row)
             as queued_after_end
     from timeline

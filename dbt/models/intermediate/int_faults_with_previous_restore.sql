@@ -35,16 +35,23 @@ staged as (
 {%- if is_incremental() %}
 
 changed as (
-    select ticket_id, line_no_key
+    select
+        ticket_id,
+        line_no_key
     from staged
     where {{ refreshed_since_last_build() }}
     union all
     -- the previous version of a changed or removed ticket (its old line)
-    select t.ticket_id, t.line_no_key
+    select
+        t.ticket_id,
+        t.line_no_key
     from {{ this }} as t
     where
-        t.ticket_id in (select s.ticket_id from staged as s where {{ refreshed_since_last_build('s.refreshed_at') }})
-        {%- if loads.stale %}
+        t.ticket_id in (
+            select s.ticket_id from staged as s
+            where {{ refreshed_since_last_build('s.refreshed_at') }}
+        )
+    {%- if loads.stale %}
         or t.load_id in {{ load_list(loads.stale) }}
         {%- endif %}
 ),
@@ -52,11 +59,14 @@ changed as (
 faults as (
     select staged.*
     from staged
-    where staged.line_no_key in (select line_no_key from changed where line_no_key is not null)
+    where staged.line_no_key in (
+            select changed.line_no_key from changed
+            where changed.line_no_key is not null
+        )
     union
     select staged.*
     from staged
-    where staged.ticket_id in (select ticket_id from changed)
+    where staged.ticket_id in (select changed.ticket_id from changed)
 ),
 {%- else %}
 
@@ -96,9 +106,10 @@ counted as (
         asking_ticket_id,
         event_time,
         own_restore_time,
-        sum(is_restore) over (
-            same_line range between interval '720 hours' preceding and current row
-        )
+        sum(is_restore)
+            over (
+                same_line range between interval '720 hours' preceding and current row
+            )
         - sum(is_restore) over (same_line range between current row and current row)
             as restores_before_report
     from timeline

@@ -24,7 +24,7 @@ calls as (
     {%- if is_incremental() %}
     where
         {{ refreshed_since_last_build() }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or call_id in (select t.call_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -47,8 +47,10 @@ final as (
         queue_start is not null as is_agent_request,
         -- short abandon: hung up within 5 s of queueing, excluded from the agent indicators
         -- (call_end NULL: duration unknown, not a short abandon)
-        coalesce(queue_start is not null and answer_time is null
-            and call_end - queue_start <= interval '5 seconds', false) as is_short_abandon,
+        coalesce(
+            queue_start is not null and answer_time is null
+            and call_end - queue_start <= interval '5 seconds', false
+        ) as is_short_abandon,
         extract(epoch from answer_time - queue_start) as wait_seconds,
         (answer_time is not null and answer_time - queue_start <= interval '15 seconds') as is_answered_within_15s,
         -- answered calls only: no repeat call for the same skill group within 48 h (CC_FCR)

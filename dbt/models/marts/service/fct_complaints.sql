@@ -24,7 +24,7 @@ complaints as (
     {%- if is_incremental() %}
     where
         {{ refreshed_since_last_build() }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or complaint_id in (select t.complaint_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}

@@ -24,7 +24,7 @@ faults as (
     {%- if is_incremental() %}
     where
         {{ refreshed_since_last_build() }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or ticket_id in (select t.ticket_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}

@@ -26,7 +26,7 @@ orders as (
     {%- if is_incremental() %}
     where
         {{ refreshed_since_last_build() }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or order_id in (select t.order_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -67,7 +67,9 @@ final as (
         -- in seconds, so adding it back to accept_time is independent of the session time zone
         case
             when orders.order_type = 'NEW_INSTALL' and orders.product in ('FIXED', 'BROADBAND')
-                then make_interval(secs => extract(epoch from orders.promise_time - orders.accept_time)::double precision)
+                then make_interval(
+                        secs => extract(epoch from orders.promise_time - orders.accept_time)::double precision
+                    )
         end as install_limit,
         -- OR_RESUME_ONTIME: resumed within the time_limits seed's limit of payment_time
         case

@@ -9,7 +9,7 @@ deduplicated as (
     -- business day, then later load, then later record): it carries the latest state
     select distinct on (city_code, bill_month, product) *
     from source
-    order by city_code, bill_month, product, _business_date desc nulls last, _load_id desc, _record_no desc
+    order by city_code asc, bill_month asc, product asc, _business_date desc nulls last, _load_id desc, _record_no desc
 ),
 
 final as (

@@ -25,7 +25,7 @@ source as (
     {%- if is_incremental() %}
     where
         _load_id in {{ load_list(loads.new) }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or ticket_id in (select ticket_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -72,7 +72,7 @@ candidates as (
     from {{ this }} as t
     where
         t.ticket_id in (select r.ticket_id from renamed as r)
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         and t.load_id not in {{ load_list(loads.stale) }}
         {%- endif %}
     {%- endif %}
@@ -82,7 +82,7 @@ deduplicated as (
     -- rows with the same business key count once
     select distinct on (ticket_id) *
     from candidates
-    order by ticket_id, {{ delivery_order() }}
+    order by ticket_id asc, {{ delivery_order() }}
 ),
 
 final as (

@@ -24,7 +24,7 @@ source as (
     {%- if is_incremental() %}
     where
         _load_id in {{ load_list(loads.new) }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or order_id in (select order_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -91,7 +91,7 @@ candidates as (
     from {{ this }} as t
     where
         t.order_id in (select r.order_id from renamed as r)
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         and t.load_id not in {{ load_list(loads.stale) }}
         {%- endif %}
     {%- endif %}
@@ -101,7 +101,7 @@ deduplicated as (
     -- rows with the same business key count once
     select distinct on (order_id) *
     from candidates
-    order by order_id, {{ delivery_order() }}
+    order by order_id asc, {{ delivery_order() }}
 ),
 
 final as (

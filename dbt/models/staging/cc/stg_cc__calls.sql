@@ -24,7 +24,7 @@ source as (
     {%- if is_incremental() %}
     where
         _load_id in {{ load_list(loads.new) }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or call_id in (select call_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -75,7 +75,7 @@ candidates as (
     from {{ this }} as t
     where
         t.call_id in (select r.call_id from renamed as r)
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         and t.load_id not in {{ load_list(loads.stale) }}
         {%- endif %}
     {%- endif %}
@@ -85,7 +85,7 @@ deduplicated as (
     -- rows with the same business key count once
     select distinct on (call_id) *
     from candidates
-    order by call_id, {{ delivery_order() }}
+    order by call_id asc, {{ delivery_order() }}
 ),
 
 final as (

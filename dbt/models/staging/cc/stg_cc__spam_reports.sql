@@ -9,7 +9,7 @@ deduplicated as (
     -- business day, then later load, then later record): it carries the latest state
     select distinct on (report_id) *
     from source
-    order by report_id, _business_date desc nulls last, _load_id desc, _record_no desc
+    order by report_id asc, _business_date desc nulls last, _load_id desc, _record_no desc
 ),
 
 final as (

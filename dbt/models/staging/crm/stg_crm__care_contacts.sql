@@ -9,7 +9,7 @@ deduplicated as (
     -- business day, then later load, then later record): it carries the latest state
     select distinct on (contact_id) *
     from source
-    order by contact_id, _business_date desc nulls last, _load_id desc, _record_no desc
+    order by contact_id asc, _business_date desc nulls last, _load_id desc, _record_no desc
 ),
 
 final as (

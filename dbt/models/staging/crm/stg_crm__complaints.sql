@@ -24,7 +24,7 @@ source as (
     {%- if is_incremental() %}
     where
         _load_id in {{ load_list(loads.new) }}
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         or complaint_id in (select complaint_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
         {%- endif %}
     {%- endif %}
@@ -71,7 +71,7 @@ candidates as (
     from {{ this }} as t
     where
         t.complaint_id in (select r.complaint_id from renamed as r)
-        {%- if loads.stale %}
+    {%- if loads.stale %}
         and t.load_id not in {{ load_list(loads.stale) }}
         {%- endif %}
     {%- endif %}
@@ -81,7 +81,7 @@ deduplicated as (
     -- rows with the same business key count once
     select distinct on (complaint_id) *
     from candidates
-    order by complaint_id, {{ delivery_order() }}
+    order by complaint_id asc, {{ delivery_order() }}
 ),
 
 final as (
