@@ -3,7 +3,7 @@
 The dbt templater compiles the project, and compiling needs a live connection (incremental
 models ask whether their table exists), so this resolves the warehouse like every other
 command (WAREHOUSE_URL, else the embedded one, started on demand) and hands it to dbt's
-profiles.yml through DBT_PG_*. `make lint` and tests/unit/test_sql_lint.py run it.
+profiles.yml through DBT_PG_*. `make lint` and tests/integration/test_sql_lint.py run it.
 """
 
 from __future__ import annotations
