@@ -12,6 +12,11 @@
       what raw still holds (staging then scans raw for exactly those keys), and a post-hook
       deletes what is still stale afterwards, i.e. keys the correction removed.
 
+    A table built before these columns existed is rebuilt in place by its first build: the
+    model then selects everything (incremental_ready() is false), on_schema_change adds the
+    columns, delete+insert replaces every key still delivered and the post-hook drops the
+    rest (rows without load_id).
+
     The load lists are read at compile time and written into the SQL as literals, so the
     compiled model (target/) shows exactly which loads a build processed.
     A change of the pseudonymisation key or of the time_limits seed needs `--full-refresh`. -#}
@@ -21,13 +26,7 @@
     model). Empty lists outside incremental runs. -#}
 {% macro incremental_loads(entity) -%}
     {%- set loads = {'new': [], 'stale': []} -%}
-    {%- if execute and is_incremental() -%}
-        {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        {%- if 'load_id' not in existing or 'refreshed_at' not in existing -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " was built before it became incremental (no load_id / refreshed_at): "
-                ~ "rebuild it once with `dbt build --full-refresh --select " ~ this.identifier ~ "+`") }}
-        {%- endif -%}
+    {%- if execute and incremental_ready() -%}
         {%- set query -%}
             select m.load_id, m.status = 'LOADED' as is_live
             from {{ source('audit', 'load_manifest') }} as m
@@ -53,6 +52,18 @@
     {{ return(loads) }}
 {%- endmacro %}
 
+{#- is_incremental(), and the existing table has the columns incremental builds need. -#}
+{% macro incremental_ready() -%}
+    {%- if not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {{ return('load_id' in existing and 'refreshed_at' in existing) }}
+{%- endmacro %}
+
 {#- A SQL list of load ids; an empty list matches nothing. -#}
 {% macro load_list(ids) -%}
     ({{ ids | join(', ') if ids else 'null' }})
@@ -71,10 +82,11 @@
 {%- endmacro %}
 
 {#- Post-hook of every incremental model: rows still coming from a replaced load belong to
-    keys a corrected re-delivery removed. -#}
+    keys a corrected re-delivery removed (rows without load_id: left from a build before the
+    model was incremental, keys no longer delivered). -#}
 {% macro delete_stale_rows(entity) -%}
     delete from {{ this }}
-    where load_id in (
+    where load_id is null or load_id in (
         select m.load_id
         from {{ source('audit', 'load_manifest') }} as m
         where m.entity = '{{ entity }}' and m.status <> 'LOADED'

@@ -34,7 +34,7 @@ with
 staged as (
     select * from {{ ref('stg_cc__calls') }}
 ),
-{%- if is_incremental() %}
+{%- if incremental_ready() %}
 
 changed as (
     select

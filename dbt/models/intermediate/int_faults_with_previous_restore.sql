@@ -32,7 +32,7 @@ with
 staged as (
     select * from {{ ref('stg_bss__faults') }}
 ),
-{%- if is_incremental() %}
+{%- if incremental_ready() %}
 
 changed as (
     select

@@ -21,7 +21,7 @@ with
 
 calls as (
     select * from {{ ref('int_calls_with_repeat_call') }}
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     where
         {{ refreshed_since_last_build() }}
     {%- if loads.stale %}

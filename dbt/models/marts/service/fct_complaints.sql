@@ -21,7 +21,7 @@ with
 
 complaints as (
     select * from {{ ref('stg_crm__complaints') }}
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     where
         {{ refreshed_since_last_build() }}
     {%- if loads.stale %}

@@ -21,7 +21,7 @@ with
 
 faults as (
     select * from {{ ref('int_faults_with_previous_restore') }}
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     where
         {{ refreshed_since_last_build() }}
     {%- if loads.stale %}

@@ -23,7 +23,7 @@ with
 
 orders as (
     select * from {{ ref('stg_bss__orders') }}
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     where
         {{ refreshed_since_last_build() }}
     {%- if loads.stale %}

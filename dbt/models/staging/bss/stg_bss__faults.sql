@@ -22,7 +22,7 @@ with
 
 source as (
     select * from {{ source('raw', 'bss_fault') }}
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     where
         _load_id in {{ load_list(loads.new) }}
     {%- if loads.stale %}
@@ -52,7 +52,7 @@ renamed as (
 
 candidates as (
     select * from renamed
-    {%- if is_incremental() %}
+    {%- if incremental_ready() %}
     union all
     -- the current winner of a changed key competes with the new deliveries
     select
