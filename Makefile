@@ -34,10 +34,12 @@ test: install
 lint: install
 	$(BIN)/ruff check plugins dags tests
 	$(BIN)/ruff format --check plugins dags tests
+	$(BIN)/python -m sqwh.sqllint  # sqlfluff, dbt templater (dbt/.sqlfluff); starts the embedded warehouse if needed
 
 format: install
 	$(BIN)/ruff check --fix plugins dags tests
 	$(BIN)/ruff format plugins dags tests
+	$(BIN)/python -m sqwh.sqllint --fix
 
 warehouse-stop: install
 	$(BIN)/sqwh warehouse stop

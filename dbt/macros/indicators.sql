@@ -64,3 +64,25 @@
         limit 1
     )
 {%- endmacro %}
+
+{#- The monthly-average base of the rate indicators (FT_RATE, CP_RATE): denominator items of
+    `column` of the bills relation per city over the period's six bill months (a missing
+    month counts 0; numerator 0). The average is their sum / months_per_period(): pass
+    denominator_divisor=months_per_period() to rollup_indicator for it, or keep the sum where
+    the catalogue multiplies the average by 6 again (FT_RATE: per line and month). -#}
+{% macro monthly_average_items(bills, column, condition=none) -%}
+    select
+        city_code,
+        0 as numerator,
+        coalesce({{ column }}, 0) as denominator
+    from {{ bills }}
+    where
+        bill_month in {{ period_months() }}
+        {%- if condition %}
+        and {{ condition }}
+        {%- endif %}
+{%- endmacro %}
+
+{% macro months_per_period() -%}
+    6
+{%- endmacro %}

@@ -27,7 +27,10 @@ catalogue must be amended and the oracle with it):
     Text is not trimmed or validated against enums. Timestamps: a 14-digit value is parsed
     as YYYYMMDDHHMMSS, anything else as YYYY-MM-DD HH:MM:SS (pandas also accepts one-digit
     month/day there, as PostgreSQL does); dates likewise with 8 digits.
- 4. De-duplication after dropping malformed rows: first copy in file order (date, seq) wins.
+ 4. De-duplication after dropping malformed rows: the last copy in file order (date, seq, row)
+    wins. indicators.md only says a key counts once; extracts.md delivers events daily, so a
+    key delivered again on a later day is the item's later state (a fault reported open on
+    day 1 and delivered restored on day 2); exact duplicates give the same either way.
     CC_SURVEY is keyed on call_id; BSS_BILL on (city_code, bill_month, product).
  5. Snapshots: all files (every seq) of the latest snapshot date <= the period's last day,
     else the latest date delivered.

@@ -10,7 +10,9 @@ Choices (see also the list in `tests/oracle/__init__.py`):
 - A row whose non-empty timestamp/date/month/integer field does not parse is dropped whole
   (the loader quarantines such rows, so they are not data). Text columns are not validated.
 - Rows with the same business key count once: files in name order (date, then seq), rows in
-  file order, the first copy kept. Dropping malformed rows happens before de-duplication.
+  file order, the last copy kept: a later delivery carries the later state of an item whose
+  lifecycle spans days (a fault delivered open on its report day and again, restored, the
+  next day). Dropping malformed rows happens before de-duplication.
 - Snapshots: all files (every seq) of the latest snapshot date <= the period's last day; if
   there is none, the latest date delivered.
 """
@@ -274,13 +276,13 @@ def _empty(entity: Entity) -> pd.DataFrame:
 
 
 def load_files(files: list[DataFile], entity_name: str) -> pd.DataFrame:
-    """Concatenate, parse and de-duplicate (first copy of a business key kept)."""
+    """Concatenate, parse and de-duplicate (last delivered copy of a business key kept)."""
     entity = ENTITIES[entity_name]
     if not files:
         return _empty(entity)
     frames = [read_file(f.path, entity) for f in files]
     frame = parse(pd.concat(frames, ignore_index=True), entity)
-    return frame.drop_duplicates(subset=list(entity.key), keep="first").reset_index(drop=True)
+    return frame.drop_duplicates(subset=list(entity.key), keep="last").reset_index(drop=True)
 
 
 def snapshot_files(files: list[DataFile], last_day: pd.Timestamp) -> list[DataFile]:

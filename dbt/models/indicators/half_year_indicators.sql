@@ -113,7 +113,7 @@ breakdowns as (
         breakdown_type is not null
         and breakdown is not null
         and denominator > 0
-        and (geo_level = 'PROVINCE' or city_code in (select city_code from cities))
+        and (geo_level = 'PROVINCE' or city_code in (select cities.city_code from cities))
 ),
 
 rows_ as (

@@ -21,13 +21,8 @@ items as (
         source = 'REGULATOR'
         and {{ in_period('accept_time') }}
     union all
-    select
-        city_code,
-        0 as numerator,
-        coalesce(subscribers_in_service, 0) as denominator
-    from bills
-    where bill_month in {{ period_months() }}
+    {{ monthly_average_items('bills', 'subscribers_in_service') }}
 )
 
 -- average over the six bill months: the sum divided once, after summing
-{{ rollup_indicator('CP_RATE', 'items', denominator_divisor=6) }}
+{{ rollup_indicator('CP_RATE', 'items', denominator_divisor=months_per_period()) }}

@@ -19,14 +19,8 @@ items as (
     from faults
     where {{ in_period('report_time') }}
     union all
-    select
-        city_code,
-        0 as numerator,
-        coalesce(lines_in_service, 0) as denominator
-    from bills
-    where
-        is_fixed_network
-        and bill_month in {{ period_months() }}
+    -- average x 6 = the sum over the six months
+    {{ monthly_average_items('bills', 'lines_in_service', 'is_fixed_network') }}
 )
 
 {{ rollup_indicator('FT_RATE', 'items') }}

@@ -16,7 +16,7 @@ covered as (
         areas.area_code,
         areas.level,
         areas.city_code,
-        exists (
+        exists(
             select 1
             from open_outlets as o
             where

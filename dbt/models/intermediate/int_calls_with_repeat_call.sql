@@ -8,12 +8,84 @@
     at exactly t counts the queue_starts in (t, t + 48 h]; the call's own queue_start is taken
     off when it lies in its own window (only in malformed data: queue_start after call_end).
     Answered calls without caller, skill group or call_end cannot have a repeat (as SQL's NOT
-    EXISTS would give). -#}
+    EXISTS would give).
+    Incremental: a changed call (new, corrected or removed) can change the flag of the earlier
+    calls of its caller and skill group, so a build recomputes every call of each (caller,
+    skill group) that has a changed call, old or new version: the window then sees the whole
+    timeline and the flags equal a full build's. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='call_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['call_id'], 'unique': true},
+            {'columns': ['load_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook="{{ delete_stale_rows('CC_CALL') }}",
+    )
+}}
+{%- set loads = incremental_loads('CC_CALL') %}
+
 with
 
-calls as (
+staged as (
     select * from {{ ref('stg_cc__calls') }}
 ),
+{%- if incremental_ready() %}
+
+changed as (
+    select
+        call_id,
+        caller_no_key,
+        skill_group
+    from staged
+    where {{ refreshed_since_last_build() }}
+    union all
+    -- the previous version of a changed or removed call (its old caller and skill group)
+    select
+        t.call_id,
+        t.caller_no_key,
+        t.skill_group
+    from {{ this }} as t
+    where
+        t.call_id in (
+            select s.call_id from staged as s
+            where {{ refreshed_since_last_build('s.refreshed_at') }}
+        )
+    {%- if loads.stale %}
+        or t.load_id in {{ load_list(loads.stale) }}
+        {%- endif %}
+),
+
+timelines as (
+    -- every (caller, skill group) with a changed call: recomputed whole
+    select distinct
+        caller_no_key,
+        skill_group
+    from changed
+    where caller_no_key is not null and skill_group is not null
+),
+
+calls as (
+    select staged.*
+    from staged
+    inner join timelines
+        on staged.caller_no_key = timelines.caller_no_key
+            and staged.skill_group = timelines.skill_group
+    union
+    select staged.*
+    from staged
+    where staged.call_id in (select changed.call_id from changed)
+),
+{%- else %}
+
+calls as (
+    select * from staged
+),
+{%- endif %}
 
 timeline as (
     -- possible repeats: every queued call
@@ -51,9 +123,10 @@ counted as (
         asking_call_id,
         event_time,
         own_queue_start,
-        sum(is_queued) over (
-            same_caller range between current row and interval '48 hours' following
-        )
+        sum(is_queued)
+            over (
+                same_caller range between current row and interval '48 hours' following
+            )
         - sum(is_queued) over (same_caller range between current row and current row)
             as queued_after_end
     from timeline
@@ -75,11 +148,24 @@ repeats as (
 
 final as (
     select
-        calls.*,
+        calls.call_id,
+        calls.hotline,
+        calls.caller_no_key,
+        calls.city_code,
+        calls.call_start,
+        calls.ivr_end,
+        calls.queue_start,
+        calls.answer_time,
+        calls.call_end,
+        calls.skill_group,
+        calls.agent_id,
+        calls.end_reason,
+        calls.load_id,
         case
             when calls.answer_time is not null
                 then coalesce(repeats.other_calls_within_48h, 0) > 0
-        end as has_repeat_call_within_48h
+        end as has_repeat_call_within_48h,
+        now() as refreshed_at
     from calls
     left join repeats on calls.call_id = repeats.call_id
 )

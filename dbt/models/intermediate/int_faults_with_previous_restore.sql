@@ -7,11 +7,73 @@
     at t, sum over the RANGE frame [t - 720 h, t] minus its peers at exactly t counts the
     restores in [t - 720 h, t); the ticket's own restore is taken off when it lies in its own
     window (only in malformed data: restore before report). -#}
+{#- Incremental: a changed ticket (new, corrected or removed; a restore delivered days after
+    the report) can change the flag of later tickets of its line, so a build recomputes every
+    ticket of each line that has a changed ticket, old or new version: the window then sees
+    the line's whole history and the flags equal a full build's. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['ticket_id'], 'unique': true},
+            {'columns': ['load_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook="{{ delete_stale_rows('BSS_FAULT') }}",
+    )
+}}
+{%- set loads = incremental_loads('BSS_FAULT') %}
+
 with
 
-faults as (
+staged as (
     select * from {{ ref('stg_bss__faults') }}
 ),
+{%- if incremental_ready() %}
+
+changed as (
+    select
+        ticket_id,
+        line_no_key
+    from staged
+    where {{ refreshed_since_last_build() }}
+    union all
+    -- the previous version of a changed or removed ticket (its old line)
+    select
+        t.ticket_id,
+        t.line_no_key
+    from {{ this }} as t
+    where
+        t.ticket_id in (
+            select s.ticket_id from staged as s
+            where {{ refreshed_since_last_build('s.refreshed_at') }}
+        )
+    {%- if loads.stale %}
+        or t.load_id in {{ load_list(loads.stale) }}
+        {%- endif %}
+),
+
+faults as (
+    select staged.*
+    from staged
+    where staged.line_no_key in (
+            select changed.line_no_key from changed
+            where changed.line_no_key is not null
+        )
+    union
+    select staged.*
+    from staged
+    where staged.ticket_id in (select changed.ticket_id from changed)
+),
+{%- else %}
+
+faults as (
+    select * from staged
+),
+{%- endif %}
 
 timeline as (
     -- earlier faults: every restored ticket, at its restore_time
@@ -44,9 +106,10 @@ counted as (
         asking_ticket_id,
         event_time,
         own_restore_time,
-        sum(is_restore) over (
-            same_line range between interval '720 hours' preceding and current row
-        )
+        sum(is_restore)
+            over (
+                same_line range between interval '720 hours' preceding and current row
+            )
         - sum(is_restore) over (same_line range between current row and current row)
             as restores_before_report
     from timeline
@@ -68,8 +131,19 @@ repeats as (
 
 final as (
     select
-        faults.*,
-        coalesce(repeats.other_restores_within_30d, 0) > 0 as is_repeat_fault
+        faults.ticket_id,
+        faults.line_no_key,
+        faults.product,
+        faults.city_code,
+        faults.county_code,
+        faults.area_type,
+        faults.report_time,
+        faults.restore_time,
+        faults.fault_class,
+        faults.source,
+        faults.load_id,
+        coalesce(repeats.other_restores_within_30d, 0) > 0 as is_repeat_fault,
+        now() as refreshed_at
     from faults
     left join repeats on faults.ticket_id = repeats.ticket_id
 )

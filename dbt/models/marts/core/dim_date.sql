@@ -12,7 +12,7 @@ final as (
         date_day,
         extract(year from date_day)::integer as year,
         extract(year from date_day)::integer::text
-            || case when extract(month from date_day) <= 6 then 'H1' else 'H2' end as half_year,
+        || case when extract(month from date_day) <= 6 then 'H1' else 'H2' end as half_year,
         extract(quarter from date_day)::integer as quarter,
         extract(month from date_day)::integer as month,
         to_char(date_day, 'YYYYMM') as bill_month,
@@ -23,8 +23,8 @@ final as (
         (date_day::timestamp at time zone '{{ var("timezone") }}') as day_start,
         ((date_day + 1)::timestamp at time zone '{{ var("timezone") }}') as day_end,
         extract(year from date_day)::integer::text
-            || case when extract(month from date_day) <= 6 then 'H1' else 'H2' end
-            = '{{ period_code() }}' as is_in_period
+        || case when extract(month from date_day) <= 6 then 'H1' else 'H2' end
+        = '{{ period_code() }}' as is_in_period
     from days
 )
 

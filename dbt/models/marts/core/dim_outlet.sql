@@ -17,8 +17,10 @@ final as (
         close_date,
         services,
         vip_counter,
-        (open_date <= {{ period_last_day() }}
-            and (close_date is null or close_date > {{ period_last_day() }})) as is_open_on_last_day
+        (
+            open_date <= {{ period_last_day() }}
+            and (close_date is null or close_date > {{ period_last_day() }})
+        ) as is_open_on_last_day
     from outlets
 )
 

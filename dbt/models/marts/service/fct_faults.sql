@@ -1,8 +1,33 @@
-{#- One row per fault ticket with its repair limit (lookup seed time_limits, by area_type). -#}
+{#- One row per fault ticket with its repair limit (lookup seed time_limits, by area_type).
+    Incremental: a build reads the upstream rows written since its own latest build (and the
+    keys of replaced loads); see macros/incremental.sql. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['ticket_id'], 'unique': true},
+            {'columns': ['load_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook="{{ delete_stale_rows('BSS_FAULT') }}",
+    )
+}}
+{%- set loads = incremental_loads('BSS_FAULT') %}
+
 with
 
 faults as (
     select * from {{ ref('int_faults_with_previous_restore') }}
+    {%- if incremental_ready() %}
+    where
+        {{ refreshed_since_last_build() }}
+    {%- if loads.stale %}
+        or ticket_id in (select t.ticket_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
+        {%- endif %}
+    {%- endif %}
 ),
 
 limits as (
@@ -23,7 +48,9 @@ final as (
         faults.fault_class,
         faults.source,
         make_interval(secs => limits.limit_seconds) as repair_limit,
-        faults.is_repeat_fault
+        faults.is_repeat_fault,
+        faults.load_id,
+        now() as refreshed_at
     from faults
     left join limits on faults.area_type = limits.condition_value
 )

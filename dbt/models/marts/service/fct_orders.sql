@@ -1,10 +1,35 @@
 {#- One row per BSS order (业务工单) with the flags and limits the channel and order
     indicators use. Test and cancelled orders stay in the fact, flagged: they never count
-    (is_countable). -#}
+    (is_countable).
+    Incremental: a build reads the upstream rows written since its own latest build (and the
+    keys of replaced loads); see macros/incremental.sql. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['order_id'], 'unique': true},
+            {'columns': ['load_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook="{{ delete_stale_rows('BSS_ORDER') }}",
+    )
+}}
+{%- set loads = incremental_loads('BSS_ORDER') %}
+
 with
 
 orders as (
     select * from {{ ref('stg_bss__orders') }}
+    {%- if incremental_ready() %}
+    where
+        {{ refreshed_since_last_build() }}
+    {%- if loads.stale %}
+        or order_id in (select t.order_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
+        {%- endif %}
+    {%- endif %}
 ),
 
 resume_limit as (
@@ -42,13 +67,17 @@ final as (
         -- in seconds, so adding it back to accept_time is independent of the session time zone
         case
             when orders.order_type = 'NEW_INSTALL' and orders.product in ('FIXED', 'BROADBAND')
-                then make_interval(secs => extract(epoch from orders.promise_time - orders.accept_time)::double precision)
+                then make_interval(
+                        secs => extract(epoch from orders.promise_time - orders.accept_time)::double precision
+                    )
         end as install_limit,
         -- OR_RESUME_ONTIME: resumed within the time_limits seed's limit of payment_time
         case
             when orders.order_type = 'RESUME' and orders.payment_time is not null
                 then resume_limit.limit_interval
-        end as resume_limit
+        end as resume_limit,
+        orders.load_id,
+        now() as refreshed_at
     from orders
     left join resume_limit on true
 )

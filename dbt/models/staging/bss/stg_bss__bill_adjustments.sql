@@ -5,10 +5,11 @@ source as (
 ),
 
 deduplicated as (
-    -- rows with the same business key count once; a later delivery wins
+    -- rows with the same business key count once; the latest delivery wins (later
+    -- business day, then later load, then later record): it carries the latest state
     select distinct on (adj_id) *
     from source
-    order by adj_id, _load_id desc, _record_no desc
+    order by adj_id asc, _business_date desc nulls last, _load_id desc, _record_no desc
 ),
 
 final as (

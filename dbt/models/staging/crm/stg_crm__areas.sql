@@ -8,7 +8,7 @@ deduplicated as (
     -- one row per key and snapshot; within a snapshot a later delivery wins
     select distinct on (area_code, _business_date) *
     from source
-    order by area_code, _business_date, _load_id desc, _record_no desc
+    order by area_code asc, _business_date asc, _load_id desc, _record_no desc
 ),
 
 final as (

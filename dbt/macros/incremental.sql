@@ -1,0 +1,94 @@
+{#- Incremental builds of the large entities (CC_CALL, BSS_ORDER, BSS_FAULT, CRM_COMPLAINT).
+
+    Every row of an incremental model carries load_id (the load of the delivery that won the
+    de-duplication) and refreshed_at (when this model last wrote the row). A build touches
+    only the business keys that changed since the model's previous build:
+
+    - staging reads raw rows of loads it has not seen yet (audit.load_manifest, LOADED, not
+      present in the model), found through raw's BRIN index on _load_id: about a day's rows;
+    - downstream models read upstream rows with refreshed_at after their own latest write;
+    - a corrected re-delivery makes the loader delete the day's earlier load (manifest status
+      REPLACED). Rows that came from a replaced load are *stale*: their keys are rebuilt from
+      what raw still holds (staging then scans raw for exactly those keys), and a post-hook
+      deletes what is still stale afterwards, i.e. keys the correction removed.
+
+    A table built before these columns existed is rebuilt in place by its first build: the
+    model then selects everything (incremental_ready() is false), on_schema_change adds the
+    columns, delete+insert replaces every key still delivered and the post-hook drops the
+    rest (rows without load_id).
+
+    The load lists are read at compile time and written into the SQL as literals, so the
+    compiled model (target/) shows exactly which loads a build processed.
+    A change of the pseudonymisation key or of the time_limits seed needs `--full-refresh`. -#}
+
+{#- Load ids of `entity` that a build of {{ this }} must process: `new` (LOADED loads with
+    rows, not yet in this model) and `stale` (replaced loads whose rows are still in this
+    model). Empty lists outside incremental runs. -#}
+{% macro incremental_loads(entity) -%}
+    {%- set loads = {'new': [], 'stale': []} -%}
+    {%- if execute and incremental_ready() -%}
+        {%- set query -%}
+            select m.load_id, m.status = 'LOADED' as is_live
+            from {{ source('audit', 'load_manifest') }} as m
+            where
+                m.entity = '{{ entity }}'
+                and (
+                    (
+                        m.status = 'LOADED'
+                        and m.rows_loaded > 0
+                        and not exists (select 1 from {{ this }} as t where t.load_id = m.load_id)
+                    )
+                    or (
+                        m.status <> 'LOADED'
+                        and exists (select 1 from {{ this }} as t where t.load_id = m.load_id)
+                    )
+                )
+            order by m.load_id
+        {%- endset -%}
+        {%- for row in run_query(query).rows -%}
+            {%- do loads[('new' if row[1] else 'stale')].append(row[0] | int) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(loads) }}
+{%- endmacro %}
+
+{#- is_incremental(), and the existing table has the columns incremental builds need. -#}
+{% macro incremental_ready() -%}
+    {%- if not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {{ return('load_id' in existing and 'refreshed_at' in existing) }}
+{%- endmacro %}
+
+{#- A SQL list of load ids; an empty list matches nothing. -#}
+{% macro load_list(ids) -%}
+    ({{ ids | join(', ') if ids else 'null' }})
+{%- endmacro %}
+
+{#- Upstream rows written since this model's latest write (downstream of staging). -#}
+{% macro refreshed_since_last_build(column='refreshed_at') -%}
+    {{ column }} > (select coalesce(max(refreshed_at), '-infinity'::timestamptz) from {{ this }})
+{%- endmacro %}
+
+{#- Which of several deliveries of one business key wins: the later business day, then the
+    later load, then the later record of the file. A later delivery carries the later state
+    of an item whose lifecycle spans days (a fault reported on day 1 and restored on day 2). -#}
+{% macro delivery_order(prefix='') -%}
+    {{ prefix }}business_date desc nulls last, {{ prefix }}load_id desc, {{ prefix }}record_no desc
+{%- endmacro %}
+
+{#- Post-hook of every incremental model: rows still coming from a replaced load belong to
+    keys a corrected re-delivery removed (rows without load_id: left from a build before the
+    model was incremental, keys no longer delivered). -#}
+{% macro delete_stale_rows(entity) -%}
+    delete from {{ this }}
+    where load_id is null or load_id in (
+        select m.load_id
+        from {{ source('audit', 'load_manifest') }} as m
+        where m.entity = '{{ entity }}' and m.status <> 'LOADED'
+    )
+{%- endmacro %}
