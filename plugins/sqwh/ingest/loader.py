@@ -42,7 +42,21 @@ from sqwh.schema import RAW_META_COLUMNS, record_sequence
 log = logging.getLogger(__name__)
 
 MAX_REJECT_RATIO = 0.01  # refuse a whole file above 1 % bad rows: a broken export, not noise
-LOCK_TIMEOUT = "10s"
+LOCK_TIMEOUT = "10s"  # default; SQWH_LOCK_TIMEOUT overrides (PostgreSQL interval syntax)
+
+
+def lock_timeout() -> str:
+    return os.environ.get("SQWH_LOCK_TIMEOUT") or LOCK_TIMEOUT
+
+
+def _lock_reason(delivery_path: Path, exc: psycopg.Error) -> str:
+    """What a user should read when another session blocked the load."""
+    return (
+        f"{delivery_path}: waited {lock_timeout()} for a lock on the warehouse tables this load "
+        "writes, but another session holds a conflicting lock (a long query, a manual "
+        f"LOCK TABLE or a migration); nothing was loaded; retry once it is released "
+        f"(server: {str(exc).strip().splitlines()[0]})"
+    )
 
 
 @dataclass
@@ -306,6 +320,8 @@ def load_file(
         delivery = identify(path, registry)
         entity_name = delivery.entity.name
         fp = fingerprint(path)
+        # the whole file is one transaction: every lock it waits for gives up after the timeout
+        conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
         done = conn.execute(
             """select load_id, file_path from audit.load_manifest
                where sha256 = %s and status = 'LOADED'
@@ -361,7 +377,11 @@ def load_file(
     except (RefusedFile, psycopg.Error) as exc:
         conn.rollback()
         status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
-        reason = str(exc).strip()
+        reason = (
+            _lock_reason(path, exc)
+            if isinstance(exc, psycopg.errors.LockNotAvailable)
+            else str(exc).strip()
+        )
         load_id = _record(
             conn,
             path,
@@ -405,7 +425,7 @@ def _load_verified(
     run_id: str | None,
 ) -> LoadResult:
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
+        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
         load_id = _record(
             conn,
             delivery.path,
