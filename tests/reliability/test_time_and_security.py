@@ -121,6 +121,8 @@ CLOCK = re.compile(
 )
 PY_CLOCK = re.compile(r"\b(datetime\.now|date\.today|time\.time\(\)|pendulum\.now|utcnow)\b")
 # audit timestamps (when a load or publication happened) may use the clock; figures may not
+# (file, text on the line): clock uses that stamp when something happened, not what is computed
+AUDIT_STAMPS = {("quality.py", "render_suite_page(")}  # the validation page's "rendered at"
 PY_STEPS = ["pipeline.py", "transform.py", "publish.py", "quality.py", "period.py", "coverage.py"]
 
 
@@ -135,6 +137,8 @@ def test_period_never_comes_from_the_clock() -> None:
     for name in PY_STEPS:
         path = PROJECT / "plugins" / "sqwh" / name
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if any(f == name and text in line for f, text in AUDIT_STAMPS):
+                continue
             if PY_CLOCK.search(line) or ("now()" in line and "select" in line.lower()):
                 found.append(f"{path.relative_to(PROJECT)}:{n}: {line.strip()}")
     assert not found, "the clock decides what is computed:\n" + "\n".join(found)
