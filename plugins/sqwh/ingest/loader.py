@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -47,6 +48,17 @@ LOCK_TIMEOUT = "10s"  # default; SQWH_LOCK_TIMEOUT overrides (PostgreSQL interva
 
 def lock_timeout() -> str:
     return os.environ.get("SQWH_LOCK_TIMEOUT") or LOCK_TIMEOUT
+
+
+def _malformed_reason(delivery_path: Path, exc: psycopg.DataError) -> str:
+    """A row COPY cannot split into the header's columns: name the line and what is wrong."""
+    context = exc.diag.context or ""
+    line = re.search(r"line (\d+)", context)
+    where = f"line {line[1]}: " if line else ""
+    return (
+        f"{delivery_path}: {where}{exc.diag.message_primary or str(exc).strip()}; the file is "
+        "not well-formed CSV (a cut or broken row?); whole file refused, nothing loaded"
+    )
 
 
 def _lock_reason(delivery_path: Path, exc: psycopg.Error) -> str:
@@ -119,15 +131,27 @@ def _copy_sql(
     )
 
 
-def _stream(cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed) -> int:
+NUL_MARK = b"\x1a"  # ASCII SUB: stands in for a NUL byte, which COPY refuses for the whole file
+
+
+def _stream(
+    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed, *, mark_nul: bool = False
+) -> tuple[int, int]:
+    """COPY the file; returns (records, NUL bytes replaced). With ``mark_nul`` a NUL byte (never
+    part of a UTF-8 or GBK/GB18030 character) becomes SUB, so the row checks can quarantine
+    that row instead of the whole file failing."""
+    nuls = 0
     with open_data(delivery) as f, cur.copy(copy_sql) as copy:
         first = True
         while chunk := f.read(CHUNK):
             if first and chunk.startswith(b"\xef\xbb\xbf"):
                 chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header line
             first = False
+            if mark_nul and b"\x00" in chunk:
+                nuls += chunk.count(b"\x00")
+                chunk = chunk.replace(b"\x00", NUL_MARK)
             copy.write(chunk)
-    return cur.rowcount
+    return cur.rowcount, nuls
 
 
 def _copy_direct(
@@ -154,7 +178,7 @@ def _copy_direct(
     )
     cur.execute("savepoint direct_copy")
     try:
-        rows = _stream(
+        rows, _ = _stream(
             cur,
             delivery,
             _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
@@ -169,14 +193,17 @@ def _copy_direct(
 
 def _copy_into_temp(
     cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
-) -> int:
+) -> tuple[int, int]:
     cur.execute(
         sql.SQL(
             "create temp table _staged (_record_no bigint generated always as identity, {}) on commit drop"
         ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns))
     )
     return _stream(
-        cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
+        cur,
+        delivery,
+        _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding),
+        mark_nul=True,
     )
 
 
@@ -376,12 +403,15 @@ def load_file(
         return LoadResult(path.name, entity_name, "WAITING", reason=str(exc))
     except (RefusedFile, psycopg.Error) as exc:
         conn.rollback()
-        status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
-        reason = (
-            _lock_reason(path, exc)
-            if isinstance(exc, psycopg.errors.LockNotAvailable)
-            else str(exc).strip()
-        )
+        # a file COPY cannot parse is the file's fault (refused); the rest is the warehouse's
+        malformed = isinstance(exc, psycopg.DataError)
+        status = "REFUSED" if isinstance(exc, RefusedFile) or malformed else "FAILED"
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            reason = _lock_reason(path, exc)
+        elif malformed:
+            reason = _malformed_reason(path, exc)  # type: ignore[arg-type]
+        else:
+            reason = str(exc).strip()
         load_id = _record(
             conn,
             path,
@@ -454,9 +484,10 @@ def _load_verified(
             rejected = 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
-            rows_read = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
+            rows_read, nuls = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
             present = {c for c in staging_cols if not c.startswith("_extra_")}
-            counts = _insert_fast(cur, delivery, load_id, present, rows_read)
+            # rows with a NUL byte need the row-by-row checks, which quarantine them
+            counts = None if nuls else _insert_fast(cur, delivery, load_id, present, rows_read)
             loaded, rejected = (
                 counts if counts is not None else _insert_checked(cur, delivery, load_id, present)
             )
