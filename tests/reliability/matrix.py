@@ -1,7 +1,7 @@
 """The reliability matrix: the case map (cases.yml) + pytest's junit XML -> docs/reliability.md.
 
     python -m tests.reliability.matrix ids                     # test ids to run, one a line
-    python -m tests.reliability.matrix render --junit X --out docs/reliability.md
+    python -m tests.reliability.matrix render --junit X [Y ...] --out docs/reliability.md
 
 `render` fails (exit 1, after writing the page) when a case has no test or a mapped test did
 not run, so the page can only describe a run that covered every case.
@@ -55,6 +55,10 @@ def load_cases(path: Path = CASES) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
 
 
+def load_notes(path: Path = CASES) -> list[str]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("notes") or []
+
+
 def test_ids(cases: list[dict]) -> list[str]:
     seen: dict[str, None] = {}
     for case in cases:
@@ -106,7 +110,9 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render(cases: list[dict], runs: dict[str, list[ET.Element]]) -> tuple[str, list[str]]:
+def render(
+    cases: list[dict], runs: dict[str, list[ET.Element]], notes: list[str] | None = None
+) -> tuple[str, list[str]]:
     problems: list[str] = []
     lines = [
         "# Reliability matrix",
@@ -117,6 +123,9 @@ def render(cases: list[dict], runs: dict[str, list[ET.Element]]) -> tuple[str, l
         "Seconds are the test's own time (fixtures included where pytest counts them).",
         "",
     ]
+    notes = notes or []
+    if notes:
+        lines += ["## What is and is not covered", "", *[f"- {_cell(n)}" for n in notes], ""]
     totals = {"passed": 0, "failed": 0, "skipped": 0, "not run": 0}
     section = ""
     for case in cases:
@@ -170,17 +179,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ids", help="the mapped test ids, one a line")
     r = sub.add_parser("render", help="junit XML -> the matrix page")
-    r.add_argument("--junit", type=Path, required=True)
+    r.add_argument("--junit", type=Path, nargs="+", required=True, help="one or more XML files")
     r.add_argument("--out", type=Path, default=PROJECT / "docs" / "reliability.md")
     args = parser.parse_args(argv)
     cases = load_cases()
     if args.command == "ids":
         print("\n".join(test_ids(cases)))
         return 0
-    if not args.junit.exists():
-        print(f"error: {args.junit} does not exist; run the suite first", file=sys.stderr)
-        return 1
-    page, problems = render(cases, read_junit(args.junit))
+    runs: dict[str, list[ET.Element]] = {}
+    for junit in args.junit:
+        if not junit.exists():
+            print(f"error: {junit} does not exist; run the suite first", file=sys.stderr)
+            return 1
+        for node, cases_run in read_junit(junit).items():
+            runs.setdefault(node, []).extend(cases_run)
+    page, problems = render(cases, runs, load_notes())
     args.out.write_text(page, encoding="utf-8")
     print(f"wrote {args.out}")
     for p in problems:
