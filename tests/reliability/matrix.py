@@ -171,7 +171,7 @@ def render(
     ]
     if problems:
         lines += ["**Incomplete run:**", "", *[f"- {p}" for p in problems], ""]
-    return "\n".join(lines), problems
+    return "\n".join(lines) + "\n", problems
 
 
 def main(argv: list[str] | None = None) -> int:
