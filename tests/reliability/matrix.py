@@ -100,7 +100,7 @@ def outcome(test_id: str, runs: dict[str, list[ET.Element]]) -> Outcome:
             out.messages.append((failure.get("message") or "").splitlines()[0][:200])
         elif skipped is not None:
             out.skipped += 1
-            out.messages.append("skipped: " + (skipped.get("message") or "")[:200])
+            out.messages.append((skipped.get("message") or "").removeprefix("skipped: ")[:200])
         else:
             out.passed += 1
     return out
