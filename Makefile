@@ -88,3 +88,15 @@ bi-stop: install
 
 bi-status: install
 	$(BIN)/python -m sqwh.bi.cli status
+
+# --- Reliability (issue 10): the fault catalogue as tests, and the matrix they prove -------
+RELIABILITY_XML ?= .sqwh/reliability/junit.xml
+.PHONY: reliability
+
+reliability: install  ## every test of tests/reliability/cases.yml, then docs/reliability.md (fails if a case did not run)
+	@mkdir -p $(dir $(RELIABILITY_XML))
+	$(BIN)/python -m pytest -p no:cacheprovider --junitxml=$(RELIABILITY_XML) $(PYTEST_ARGS) \
+		tests/reliability/test_case_map.py $$($(BIN)/python -m tests.reliability.matrix ids); \
+	status=$$?; \
+	$(BIN)/python -m tests.reliability.matrix render --junit $(RELIABILITY_XML) --out docs/reliability.md || status=1; \
+	exit $$status

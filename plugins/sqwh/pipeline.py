@@ -22,6 +22,10 @@ class DataContractError(Exception):
     """Input that breaks its contract: retrying will not help, fixing the input will."""
 
 
+class LoadFailed(RuntimeError):
+    """The warehouse failed while loading valid files: transient, left to the retries."""
+
+
 def as_task(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a step inside an Airflow task: contract failures fail at once (no retry),
     anything else (a dropped connection, a lock timeout) is left to the task's retries."""
@@ -62,12 +66,20 @@ def ingest(
         "waiting": sum(r.status == "WAITING" for r in results),
     }
     log.info("%s%s: %s", system, f"/{entity}" if entity else "", summary)
-    bad = [r for r in results if r.status in ("REFUSED", "FAILED")]
-    if bad:
+    refused = [r for r in results if r.status == "REFUSED"]
+    failed = [r for r in results if r.status == "FAILED"]
+    listing = "\n".join(f"  {r.status} {r.file}: {r.reason}" for r in refused + failed)
+    if refused:
         raise DataContractError(
-            f"{len(bad)} file(s) of {system} were refused (recorded in audit.load_manifest):\n"
-            + "\n".join(f"  {r.status} {r.file}: {r.reason}" for r in bad)
-            + "\nFix or re-deliver these files (with their .chk), then run again."
+            f"{len(refused) + len(failed)} file(s) of {system} were refused or failed "
+            f"(recorded in audit.load_manifest):\n{listing}"
+            "\nFix or re-deliver these files (with their .chk), then run again."
+        )
+    if failed:
+        # the warehouse, not the file, failed (a lock timeout, a full disk): worth a retry
+        raise LoadFailed(
+            f"{len(failed)} file(s) of {system} could not be loaded because of the warehouse "
+            f"(recorded in audit.load_manifest; nothing of them was committed):\n{listing}"
         )
     return summary
 

@@ -203,12 +203,29 @@ def test_gbk_after_the_first_mib_is_found_by_postgresql_and_the_file_reloaded(
         assert manifest(conn, result.load_id)["encoding"] == "gb18030"
 
 
-def test_a_nul_byte_is_refused_with_its_line(scratch_db: str, tmp_path: Path) -> None:
-    rows = [good_row(1), good_row(2).replace("|LINE|", "|LI\0NE|")]
+def test_a_nul_byte_quarantines_its_row_not_the_file(scratch_db: str, tmp_path: Path) -> None:
+    rows = [good_row(i) for i in range(1, 201)] + [good_row(201).replace("|LINE|", "|LI\0NE|")]
     path = deliver(tmp_path, "BSS_FAULT_20190101.csv", rows)
     with connect(scratch_db) as conn:
         result = load_file(conn, path, system="bss")
-    assert (result.status, result.reason) == (
-        "REFUSED",
-        f'{path}: not loadable as utf-8: invalid byte sequence for encoding "UTF8": 0x00 (line 3)',
-    )
+        assert (result.status, result.rows_read, result.rows_loaded, result.rows_rejected) == (
+            "LOADED",
+            201,
+            200,
+            1,
+        ), result.reason
+        quarantined = conn.execute(
+            "select record_no, column_name, reason from raw.quarantine where load_id = %s",
+            (result.load_id,),
+        ).fetchall()
+        # the NUL is shown as SUB (0x1a): COPY cannot carry a NUL byte even into text
+        assert quarantined == [
+            (
+                201,
+                "fault_class",
+                "fault_class: expected text without NUL (0x00) bytes, got 'LI\x1aNE'",
+            )
+        ]
+        assert conn.execute(
+            "select count(*) from raw.bss_fault where _load_id = %s", (result.load_id,)
+        ).fetchone() == (200,)

@@ -20,7 +20,10 @@ def _text(name: str) -> sql.Composable:
 def column_rules(column: Column) -> list[tuple[sql.Composable, str]]:
     """Conditions on the text value ``v`` (NULL when empty) of one column."""
     v = _text(column.name)
-    rules: list[tuple[sql.Composable, str]] = []
+    rules: list[tuple[sql.Composable, str]] = [
+        # the loader turns NUL bytes (which COPY cannot take) into SUB, chr(26)
+        (sql.SQL("strpos({}, chr(26)) = 0").format(v), "text without NUL (0x00) bytes"),
+    ]
     if column.required:
         rules.append((sql.SQL("{} is not null").format(v), "a value (required)"))
     typed = {

@@ -55,7 +55,32 @@ from sqwh.schema import RAW_META_COLUMNS, record_sequence
 log = logging.getLogger(__name__)
 
 MAX_REJECT_RATIO = 0.01  # refuse a whole file above 1 % bad rows: a broken export, not noise
-LOCK_TIMEOUT = "10s"
+LOCK_TIMEOUT = "10s"  # default; SQWH_LOCK_TIMEOUT overrides (PostgreSQL interval syntax)
+
+
+def lock_timeout() -> str:
+    return os.environ.get("SQWH_LOCK_TIMEOUT") or LOCK_TIMEOUT
+
+
+def _malformed_reason(delivery_path: Path, exc: psycopg.DataError) -> str:
+    """A row COPY cannot split into the header's columns: name the line and what is wrong."""
+    context = exc.diag.context or ""
+    line = re.search(r"line (\d+)", context)
+    where = f"line {line[1]}: " if line else ""
+    return (
+        f"{delivery_path}: {where}{exc.diag.message_primary or str(exc).strip()}; the file is "
+        "not well-formed CSV (a cut or broken row?); whole file refused, nothing loaded"
+    )
+
+
+def _lock_reason(delivery_path: Path, exc: psycopg.Error) -> str:
+    """What a user should read when another session blocked the load."""
+    return (
+        f"{delivery_path}: waited {lock_timeout()} for a lock on the warehouse tables this load "
+        "writes, but another session holds a conflicting lock (a long query, a manual "
+        f"LOCK TABLE or a migration); nothing was loaded; retry once it is released "
+        f"(server: {str(exc).strip().splitlines()[0]})"
+    )
 
 
 @dataclass
@@ -134,11 +159,22 @@ class WrongEncoding(Exception):
     """PostgreSQL found a byte the guessed encoding cannot hold: detect it properly, retry."""
 
 
+class NulByte(Exception):
+    """The file holds a NUL byte, which COPY refuses for the whole file: take the staging
+    path, where it is marked and its row quarantined."""
+
+
+NUL_MARK = b"\x1a"  # ASCII SUB stands in for NUL (never part of a UTF-8 or GBK/GB18030 character)
+
+
 def _stream(
-    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed
-) -> tuple[int, Fingerprint]:
-    """COPY the file; the same read fingerprints it (sha256, MD5, size)."""
+    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed, *, mark_nul: bool = False
+) -> tuple[int, Fingerprint, int]:
+    """COPY the file; the same read fingerprints it (sha256, MD5, size). Returns (records,
+    fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
+    with it, each becomes SUB, which the staging checks quarantine with its row."""
     started = last = time.monotonic()
+    nuls = 0
     lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
     data, hashed = open_hashed(delivery)
     try:
@@ -150,6 +186,11 @@ def _stream(
                 if first and chunk.startswith(b"\xef\xbb\xbf"):
                     chunk = chunk[3:]  # a UTF-8 BOM is not data; it sits in the skipped header
                 first = False
+                if b"\x00" in chunk:
+                    if not mark_nul:
+                        raise NulByte
+                    nuls += chunk.count(b"\x00")
+                    chunk = chunk.replace(b"\x00", NUL_MARK)
                 copy.write(chunk)
                 lines += chunk.count(b"\n")
                 now = time.monotonic()
@@ -174,7 +215,7 @@ def _stream(
         raise WrongEncoding(
             f"{exc.diag.message_primary} (line {line[1] if line else '?'})"
         ) from None
-    return cur.rowcount, fp
+    return cur.rowcount, fp, nuls
 
 
 def _copy_direct(
@@ -210,6 +251,13 @@ def _copy_direct(
             delivery,
             _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
         )
+    except NulByte:
+        log.info(
+            "%s: NUL bytes; loading through the staging table, which quarantines their rows",
+            delivery.name,
+        )
+        cur.execute("rollback to savepoint direct_copy")
+        return None
     except (psycopg.DataError, psycopg.IntegrityError) as exc:
         log.info(
             "%s: not every value reads straight into the typed table (%s); loading through the "
@@ -220,7 +268,7 @@ def _copy_direct(
         cur.execute("rollback to savepoint direct_copy")
         return None
     cur.execute("release savepoint direct_copy")
-    return streamed
+    return streamed[0], streamed[1]
 
 
 def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
@@ -234,7 +282,7 @@ def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool
 
 def _copy_into_temp(
     cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
-) -> tuple[int, Fingerprint]:
+) -> tuple[int, Fingerprint, int]:
     cur.execute(
         sql.SQL(
             "create temp table _staged (_record_no bigint generated always as identity, {}) on commit drop"
@@ -242,7 +290,10 @@ def _copy_into_temp(
     )
     try:
         return _stream(
-            cur, delivery, _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding)
+            cur,
+            delivery,
+            _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding),
+            mark_nul=True,
         )
     except psycopg.errors.BadCopyFileFormat as exc:
         # every field is text here, so only the record structure itself can fail
@@ -287,6 +338,13 @@ def _insert_fast(
                 predicate=predicate,
             )
         ).rowcount
+    except NulByte:
+        log.info(
+            "%s: NUL bytes; loading through the staging table, which quarantines their rows",
+            delivery.name,
+        )
+        cur.execute("rollback to savepoint direct_copy")
+        return None
     except (psycopg.DataError, psycopg.IntegrityError) as exc:
         log.info("%s: %s; checking every row individually", delivery.name, str(exc).splitlines()[0])
         cur.execute("rollback to savepoint fast_path")
@@ -393,6 +451,8 @@ def load_file(
     try:
         delivery = identify(path, registry)
         entity_name = delivery.entity.name
+        # the whole file is one transaction: every lock it waits for gives up after the timeout
+        conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
         fp = _fingerprint_if_maybe_loaded(conn, delivery)
         done = (
             fp
@@ -458,8 +518,15 @@ def load_file(
         return LoadResult(path.name, entity_name, "WAITING", reason=str(exc))
     except (RefusedFile, psycopg.Error) as exc:
         conn.rollback()
-        status = "REFUSED" if isinstance(exc, RefusedFile) else "FAILED"
-        reason = str(exc).strip()
+        # a file COPY cannot parse is the file's fault (refused); the rest is the warehouse's
+        malformed = isinstance(exc, psycopg.DataError)
+        status = "REFUSED" if isinstance(exc, RefusedFile) or malformed else "FAILED"
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            reason = _lock_reason(path, exc)
+        elif malformed:
+            reason = _malformed_reason(path, exc)  # type: ignore[arg-type]
+        else:
+            reason = str(exc).strip()
         if fp is None and entity_name is not None and path.is_file():
             fp = fingerprint(path)  # the ledger names the refused bytes too
         load_id = _record(
@@ -531,7 +598,7 @@ def _load_verified(
 ) -> LoadResult:
     declared = control.record_count
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
+        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
         load_id = _record(
             conn,
             delivery.path,
@@ -557,9 +624,10 @@ def _load_verified(
             loaded, rejected = rows_read, 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
-            rows_read, fp = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
+            rows_read, fp, nuls = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
             present = {c for c in staging_cols if not c.startswith("_extra_")}
-            counts = _insert_fast(cur, delivery, load_id, present, rows_read)
+            # rows with a NUL byte need the row-by-row checks, which quarantine them
+            counts = None if nuls else _insert_fast(cur, delivery, load_id, present, rows_read)
             loaded, rejected = (
                 counts if counts is not None else _insert_checked(cur, delivery, load_id, present)
             )

@@ -14,7 +14,7 @@ final as (
     select
         reports.report_id,
         reports.reporter_no_key,
-        reports.reported_no,
+        reports.reported_no_key,
         reports.city_code,
         reports.received_time,
         reports.handled_time,

@@ -16,7 +16,7 @@ final as (
     select
         d.report_id,
         {{ pseudonymise('d.reporter_no') }} as reporter_no_key,
-        d.reported_no,
+        {{ pseudonymise('d.reported_no') }} as reported_no_key,
         d.city_code,
         d.received_time,
         d.handled_time,
