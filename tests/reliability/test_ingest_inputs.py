@@ -81,8 +81,9 @@ def test_truncated_gz_and_csv_are_refused(crashable: dict, tmp_path: Path) -> No
     assert results[1].reason.startswith(f"{gz}: cannot be read to the end (")
     assert results[1].reason.endswith("); truncated or corrupt")
     assert results[2].reason == (
-        f'{csv}: line 501: missing data for column "restore_time"; the file is not well-formed '
-        "CSV (a cut or broken row?); whole file refused, nothing loaded"
+        f"{csv}: line 501 does not split into the header's 10 fields (missing data for column "
+        '"restore_time"); the file is truncated, or a field holding a delimiter or line break '
+        "is not quoted"
     )
     assert count(url, "select count(*) from raw.bss_fault") == 0
     assert [s for _, s, _ in ledger(url)] == ["REFUSED"] * 3

@@ -20,12 +20,16 @@ def _text(name: str) -> sql.Composable:
 def column_rules(column: Column) -> list[tuple[sql.Composable, str]]:
     """Conditions on the text value ``v`` (NULL when empty) of one column."""
     v = _text(column.name)
-    rules: list[tuple[sql.Composable, str]] = [
-        # the loader turns NUL bytes (which COPY cannot take) into SUB, chr(26)
-        (sql.SQL("strpos({}, chr(26)) = 0").format(v), "text without NUL (0x00) bytes"),
-    ]
+    rules: list[tuple[sql.Composable, str]] = []
     if column.required:
         rules.append((sql.SQL("{} is not null").format(v), "a value (required)"))
+    # the loader turns NUL bytes (which COPY cannot take) into SUB, chr(26)
+    rules.append(
+        (
+            sql.SQL("strpos(coalesce({}, ''), chr(26)) = 0").format(v),
+            "text without NUL (0x00) bytes",
+        )
+    )
     typed = {
         "int": (r"^-?[0-9]{1,9}$", "an integer"),
         "bigint": (r"^-?[0-9]{1,18}$", "an integer"),

@@ -62,17 +62,6 @@ def lock_timeout() -> str:
     return os.environ.get("SQWH_LOCK_TIMEOUT") or LOCK_TIMEOUT
 
 
-def _malformed_reason(delivery_path: Path, exc: psycopg.DataError) -> str:
-    """A row COPY cannot split into the header's columns: name the line and what is wrong."""
-    context = exc.diag.context or ""
-    line = re.search(r"line (\d+)", context)
-    where = f"line {line[1]}: " if line else ""
-    return (
-        f"{delivery_path}: {where}{exc.diag.message_primary or str(exc).strip()}; the file is "
-        "not well-formed CSV (a cut or broken row?); whole file refused, nothing loaded"
-    )
-
-
 def _lock_reason(delivery_path: Path, exc: psycopg.Error) -> str:
     """What a user should read when another session blocked the load."""
     return (
@@ -518,13 +507,12 @@ def load_file(
         return LoadResult(path.name, entity_name, "WAITING", reason=str(exc))
     except (RefusedFile, psycopg.Error) as exc:
         conn.rollback()
-        # a file COPY cannot parse is the file's fault (refused); the rest is the warehouse's
-        malformed = isinstance(exc, psycopg.DataError)
-        status = "REFUSED" if isinstance(exc, RefusedFile) or malformed else "FAILED"
+        # data the server cannot take is the file's fault (refused, not retried); the rest
+        # (locks, connections, disk) is the warehouse's, left to retries
+        refused = isinstance(exc, (RefusedFile, psycopg.DataError))
+        status = "REFUSED" if refused else "FAILED"
         if isinstance(exc, psycopg.errors.LockNotAvailable):
             reason = _lock_reason(path, exc)
-        elif malformed:
-            reason = _malformed_reason(path, exc)  # type: ignore[arg-type]
         else:
             reason = str(exc).strip()
         if fp is None and entity_name is not None and path.is_file():
