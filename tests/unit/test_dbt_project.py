@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EDGE_RULE_UNIT_TESTS = {
     "call_short_abandon_5s_and_answer_15s_inclusive",  # 5 s abandon, 15 s answer
@@ -76,7 +80,10 @@ def test_exposures_name_the_report_and_the_dashboard() -> None:
     assert indicators in exposures["half_year_report"]["depends_on"]["nodes"]
     dashboard = exposures["service_quality_dashboard"]
     assert dashboard["type"] == "dashboard"
-    assert dashboard["label"] == "服务质量状况 Service quality"
+    # the exposure names the dashboard the repository ships (bi/bundle), by title and slug
+    bundle = yaml.safe_load(next((ROOT / "bi/bundle/dashboards").glob("*.yaml")).read_text())
+    assert dashboard["label"] == bundle["dashboard_title"]
+    assert dashboard["url"].endswith(f"/superset/dashboard/{bundle['slug']}/")
     assert indicators in dashboard["depends_on"]["nodes"]
 
 
