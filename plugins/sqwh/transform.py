@@ -11,6 +11,21 @@ from dataclasses import dataclass, field
 from sqwh.config import settings
 from sqwh.warehouse import parse_url
 
+# The large models that build incrementally (a new day reads about a day's rows); the
+# dbt project test holds the project to this list, the incremental test and bench use it.
+INCREMENTAL_MODELS = (
+    "stg_cc__calls",
+    "stg_bss__orders",
+    "stg_bss__faults",
+    "stg_crm__complaints",
+    "int_calls_with_repeat_call",
+    "int_faults_with_previous_restore",
+    "fct_calls",
+    "fct_orders",
+    "fct_faults",
+    "fct_complaints",
+)
+
 log = logging.getLogger(__name__)
 
 

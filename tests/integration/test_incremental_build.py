@@ -17,23 +17,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from sqwh.transform import INCREMENTAL_MODELS
 from tests.conftest import Sqwh
 
 pytestmark = pytest.mark.slow
 
 PERIOD = "2019H1"
-INCREMENTAL = [
-    "stg_cc__calls",
-    "stg_bss__orders",
-    "stg_bss__faults",
-    "stg_crm__complaints",
-    "int_calls_with_repeat_call",
-    "int_faults_with_previous_restore",
-    "fct_calls",
-    "fct_orders",
-    "fct_faults",
-    "fct_complaints",
-]
 SCHEMA = {"stg": "staging", "int": "intermediate", "fct": "marts"}
 DAILY_PREFIXES = ("BSS_ORDER", "BSS_FAULT", "BSS_BILL_ADJ", "CRM_CARE", "CRM_COMPLAINT")
 DAILY_PREFIXES += ("CRM_SURVEY", "CC_CALL", "CC_SURVEY", "CC_SPAM_REPORT")
@@ -320,12 +309,12 @@ def test_incremental_build_equals_full_refresh_row_for_row(
         ).fetchone()
         assert order == ("CANCELLED", False)
 
-        incremental = {m: _contents(conn, _table(m)) for m in INCREMENTAL}
+        incremental = {m: _contents(conn, _table(m)) for m in INCREMENTAL_MODELS}
         indicators = _contents(conn, "candidate.half_year_indicators")
 
     _build(scratch_db, "--full-refresh")
     with psycopg.connect(scratch_db, autocommit=True) as conn:
-        for model in INCREMENTAL:
+        for model in INCREMENTAL_MODELS:
             full = _contents(conn, _table(model))
             inc = incremental[model]
             assert len(full) > 0

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from sqwh.transform import INCREMENTAL_MODELS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 EDGE_RULE_UNIT_TESTS = {
@@ -94,18 +96,7 @@ def test_each_edge_rule_has_a_dbt_unit_test() -> None:
 
 def test_large_entities_build_incrementally() -> None:
     by_name = {n["name"]: n for n in _nodes("model")}
-    for name in (
-        "stg_cc__calls",
-        "stg_bss__orders",
-        "stg_bss__faults",
-        "stg_crm__complaints",
-        "int_calls_with_repeat_call",
-        "int_faults_with_previous_restore",
-        "fct_calls",
-        "fct_orders",
-        "fct_faults",
-        "fct_complaints",
-    ):
+    for name in INCREMENTAL_MODELS:
         config = by_name[name]["config"]
         assert config["materialized"] == "incremental", name
         assert config["incremental_strategy"] == "delete+insert", name
