@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqwh.config import settings
+from sqwh.process_groups import group_alive
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 WORKER = "celery-worker"
@@ -280,9 +281,9 @@ class Stack:
                 pass
         deadline = time.monotonic() + grace
         for _name, pid in pids.items():
-            while time.monotonic() < deadline and _group_alive(pid):
+            while time.monotonic() < deadline and group_alive(pid):
                 time.sleep(0.5)
-            if _group_alive(pid):
+            if group_alive(pid):
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -290,25 +291,6 @@ class Stack:
         for name in pids:
             (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         return stopped
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of a process group, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry.name))
-    return members
-
-
-def _group_alive(pgid: int) -> bool:
-    return bool(_group_members(pgid))
 
 
 def backfill_window(period: str) -> tuple[str, str]:

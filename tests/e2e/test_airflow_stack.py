@@ -75,9 +75,9 @@ class Stack:
 
 
 def _group_members(pgid: int) -> list[int]:
-    from sqwh.airflow_stack import _group_members
+    from sqwh.process_groups import group_members
 
-    return _group_members(pgid)
+    return group_members(pgid)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from sqwh.bi.server import Superset, _group_alive
+from sqwh.bi.server import Superset
+from sqwh.process_groups import group_alive
 
 
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
@@ -18,11 +19,11 @@ def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
         assert state.pid() == proc.pid
         assert state.stop(grace=10) is True
         proc.wait(timeout=10)
-        assert not _group_alive(proc.pid), "a process of the group survived"
+        assert not group_alive(proc.pid), "a process of the group survived"
         assert not state.pid_file.exists()
         assert state.stop() is False  # nothing left to stop
     finally:
-        if _group_alive(proc.pid):
+        if group_alive(proc.pid):
             os.killpg(proc.pid, 9)
 
 

@@ -20,7 +20,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from sqwh.bi import bundle
 from sqwh.config import settings
+from sqwh.process_groups import group_alive, stop_group
 
 DEFAULT_PORT = 8088
 DEFAULT_ADMIN = "admin"
@@ -37,26 +37,6 @@ DEFAULT_ADMIN = "admin"
 
 class SupersetError(RuntimeError):
     """A step of the Superset setup failed; the message names the step and its log."""
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # killpg(0) also succeeds for zombies; a group of zombies only is finished
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
 
 
 @dataclass
@@ -183,7 +163,7 @@ class Superset:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _group_alive(pid) else None
+        return pid if group_alive(pid) else None
 
     def healthy(self) -> bool:
         try:
@@ -233,14 +213,7 @@ class Superset:
             pgid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return False
-        was_running = _group_alive(pgid)
-        if was_running:
-            os.killpg(pgid, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and _group_alive(pgid):
-                time.sleep(0.3)
-            if _group_alive(pgid):
-                os.killpg(pgid, signal.SIGKILL)
+        was_running = stop_group(pgid, grace)
         self.pid_file.unlink(missing_ok=True)
         return was_running
 
