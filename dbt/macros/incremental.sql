@@ -92,3 +92,73 @@
         where m.entity = '{{ entity }}' and m.status <> 'LOADED'
     )
 {%- endmacro %}
+
+{#- The config every incremental model shares: delete+insert by its business key, indexes on
+    the key and on the incremental bookkeeping columns (plus the model's own), and the
+    post-hook that drops rows of replaced loads. -#}
+{% macro incremental_config(entity, unique_key, extra_indexes=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': [unique_key], 'unique': true},
+            {'columns': ['load_id']},
+            {'columns': ['refreshed_at']},
+        ] + extra_indexes,
+        post_hook="{{ delete_stale_rows('" ~ entity ~ "') }}",
+    ) }}
+{%- endmacro %}
+
+{#- WHERE clause of an incremental model's upstream CTE: the rows matching `changed_rows`, and
+    the rows of keys this model still holds from replaced loads (rebuilt from what is left).
+    Nothing outside incremental runs: a full build reads everything. -#}
+{% macro changed_or_stale_keys(key, loads, changed_rows) -%}
+    {%- if incremental_ready() %}
+    where
+        {{ changed_rows }}
+        {%- if loads.stale %}
+        or {{ key }} in (select t.{{ key }} from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
+        {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Staging: the raw rows of new loads (raw's BRIN index on _load_id finds them). -#}
+{% macro new_loads_filter(key, loads) -%}
+    {{ changed_or_stale_keys(key, loads, '_load_id in ' ~ load_list(loads.new)) }}
+{%- endmacro %}
+
+{#- Downstream of staging: the upstream rows written since this model's latest write. -#}
+{% macro refreshed_rows_filter(key, loads) -%}
+    {{ changed_or_stale_keys(key, loads, refreshed_since_last_build()) }}
+{%- endmacro %}
+
+{#- UNION ALL branch of a staging model's candidates: the current row of every key in
+    `changed` (not from a replaced load) competes with the new deliveries. `columns` are the
+    output columns of `changed` in their order (a union matches columns by position). -#}
+{% macro current_winners(key, columns, loads, changed='renamed') -%}
+    {%- if incremental_ready() %}
+    union all
+    select
+        {%- for column in columns %}
+        t.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as t
+    where
+        t.{{ key }} in (select r.{{ key }} from {{ changed }} as r)
+        {%- if loads.stale %}
+        and t.load_id not in {{ load_list(loads.stale) }}
+        {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- One row per business key of `relation`, the latest delivery (delivery_order()), stamped
+    with this build's refreshed_at. -#}
+{% macro latest_delivery(key, relation='candidates') -%}
+    select distinct on ({{ key }})
+        *,
+        now() as refreshed_at
+    from {{ relation }}
+    order by {{ key }} asc, {{ delivery_order() }}
+{%- endmacro %}

@@ -13,20 +13,7 @@
     calls of its caller and skill group, so a build recomputes every call of each (caller,
     skill group) that has a changed call, old or new version: the window then sees the whole
     timeline and the flags equal a full build's. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='call_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['call_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('CC_CALL') }}",
-    )
-}}
+{{ incremental_config('CC_CALL', 'call_id') }}
 {%- set loads = incremental_loads('CC_CALL') %}
 
 with

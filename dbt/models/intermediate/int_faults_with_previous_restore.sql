@@ -11,20 +11,7 @@
     the report) can change the flag of later tickets of its line, so a build recomputes every
     ticket of each line that has a changed ticket, old or new version: the window then sees
     the line's whole history and the flags equal a full build's. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['ticket_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('BSS_FAULT') }}",
-    )
-}}
+{{ incremental_config('BSS_FAULT', 'ticket_id') }}
 {%- set loads = incremental_loads('BSS_FAULT') %}
 
 with

@@ -1,33 +1,14 @@
 {#- One row per hotline call (10000/10001), with the flags the hotline indicators use.
     Incremental: a build reads the upstream rows written since its own latest build (and the
     keys of replaced loads); see macros/incremental.sql. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='call_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['call_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('CC_CALL') }}",
-    )
-}}
+{{ incremental_config('CC_CALL', 'call_id') }}
 {%- set loads = incremental_loads('CC_CALL') %}
 
 with
 
 calls as (
     select * from {{ ref('int_calls_with_repeat_call') }}
-    {%- if incremental_ready() %}
-    where
-        {{ refreshed_since_last_build() }}
-    {%- if loads.stale %}
-        or call_id in (select t.call_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ refreshed_rows_filter('call_id', loads) }}
 ),
 
 final as (

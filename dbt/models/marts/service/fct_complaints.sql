@@ -1,33 +1,14 @@
 {#- One row per complaint with its handling limit (lookup seed time_limits, by source).
     Incremental: a build reads the upstream rows written since its own latest build (and the
     keys of replaced loads); see macros/incremental.sql. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='complaint_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['complaint_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('CRM_COMPLAINT') }}",
-    )
-}}
+{{ incremental_config('CRM_COMPLAINT', 'complaint_id') }}
 {%- set loads = incremental_loads('CRM_COMPLAINT') %}
 
 with
 
 complaints as (
     select * from {{ ref('stg_crm__complaints') }}
-    {%- if incremental_ready() %}
-    where
-        {{ refreshed_since_last_build() }}
-    {%- if loads.stale %}
-        or complaint_id in (select t.complaint_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ refreshed_rows_filter('complaint_id', loads) }}
 ),
 
 limits as (

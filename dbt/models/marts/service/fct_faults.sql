@@ -1,33 +1,14 @@
 {#- One row per fault ticket with its repair limit (lookup seed time_limits, by area_type).
     Incremental: a build reads the upstream rows written since its own latest build (and the
     keys of replaced loads); see macros/incremental.sql. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['ticket_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('BSS_FAULT') }}",
-    )
-}}
+{{ incremental_config('BSS_FAULT', 'ticket_id') }}
 {%- set loads = incremental_loads('BSS_FAULT') %}
 
 with
 
 faults as (
     select * from {{ ref('int_faults_with_previous_restore') }}
-    {%- if incremental_ready() %}
-    where
-        {{ refreshed_since_last_build() }}
-    {%- if loads.stale %}
-        or ticket_id in (select t.ticket_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ refreshed_rows_filter('ticket_id', loads) }}
 ),
 
 limits as (

@@ -3,33 +3,14 @@
     (is_countable).
     Incremental: a build reads the upstream rows written since its own latest build (and the
     keys of replaced loads); see macros/incremental.sql. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['order_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('BSS_ORDER') }}",
-    )
-}}
+{{ incremental_config('BSS_ORDER', 'order_id') }}
 {%- set loads = incremental_loads('BSS_ORDER') %}
 
 with
 
 orders as (
     select * from {{ ref('stg_bss__orders') }}
-    {%- if incremental_ready() %}
-    where
-        {{ refreshed_since_last_build() }}
-    {%- if loads.stale %}
-        or order_id in (select t.order_id from {{ this }} as t where t.load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ refreshed_rows_filter('order_id', loads) }}
 ),
 
 resume_limit as (

@@ -1,34 +1,20 @@
 {#- BSS_FAULT, one row per ticket_id (the latest delivery wins: a ticket reported on one day
     and restored on a later one is delivered again with its restore_time), line number
     pseudonymised. Incremental: a build reads the raw rows of new loads only. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['ticket_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-            {'columns': ['line_no_key']},
-        ],
-        post_hook="{{ delete_stale_rows('BSS_FAULT') }}",
-    )
-}}
+{{ incremental_config('BSS_FAULT', 'ticket_id', extra_indexes=[{'columns': ['line_no_key']}]) }}
+{#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
+{%- set columns = [
+    'ticket_id', 'line_no_key', 'product', 'city_code', 'county_code', 'area_type',
+    'report_time', 'restore_time', 'fault_class', 'source', 'business_date', 'load_id',
+    'record_no'
+] %}
 {%- set loads = incremental_loads('BSS_FAULT') %}
 
 with
 
 source as (
     select * from {{ source('raw', 'bss_fault') }}
-    {%- if incremental_ready() %}
-    where
-        _load_id in {{ load_list(loads.new) }}
-    {%- if loads.stale %}
-        or ticket_id in (select ticket_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ new_loads_filter('ticket_id', loads) }}
 ),
 
 renamed as (
@@ -52,44 +38,13 @@ renamed as (
 
 candidates as (
     select * from renamed
-    {%- if incremental_ready() %}
-    union all
     -- the current winner of a changed key competes with the new deliveries
-    select
-        t.ticket_id,
-        t.line_no_key,
-        t.product,
-        t.city_code,
-        t.county_code,
-        t.area_type,
-        t.report_time,
-        t.restore_time,
-        t.fault_class,
-        t.source,
-        t.business_date,
-        t.load_id,
-        t.record_no
-    from {{ this }} as t
-    where
-        t.ticket_id in (select r.ticket_id from renamed as r)
-    {%- if loads.stale %}
-        and t.load_id not in {{ load_list(loads.stale) }}
-        {%- endif %}
-    {%- endif %}
-),
-
-deduplicated as (
-    -- rows with the same business key count once
-    select distinct on (ticket_id) *
-    from candidates
-    order by ticket_id asc, {{ delivery_order() }}
+    {{ current_winners('ticket_id', columns, loads) }}
 ),
 
 final as (
-    select
-        *,
-        now() as refreshed_at
-    from deduplicated
+    -- rows with the same business key count once
+    {{ latest_delivery('ticket_id') }}
 )
 
 select * from final

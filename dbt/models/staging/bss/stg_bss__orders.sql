@@ -1,33 +1,21 @@
 {#- BSS_ORDER, one row per order_id (the latest delivery wins; see macros/incremental.sql),
     subscriber pseudonymised; test and cancelled orders flagged, never dropped here.
     Incremental: a build reads the raw rows of new loads only. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['order_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('BSS_ORDER') }}",
-    )
-}}
+{{ incremental_config('BSS_ORDER', 'order_id') }}
+{#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
+{%- set columns = [
+    'order_id', 'order_type', 'product', 'subscriber_no_key', 'city_code', 'county_code',
+    'area_type', 'channel_type', 'outlet_id', 'accept_time', 'promise_time', 'complete_time',
+    'queue_wait_sec', 'handle_sec', 'payment_time', 'status', 'test_flag', 'is_test',
+    'is_cancelled', 'is_countable', 'business_date', 'load_id', 'record_no'
+] %}
 {%- set loads = incremental_loads('BSS_ORDER') %}
 
 with
 
 source as (
     select * from {{ source('raw', 'bss_order') }}
-    {%- if incremental_ready() %}
-    where
-        _load_id in {{ load_list(loads.new) }}
-    {%- if loads.stale %}
-        or order_id in (select order_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ new_loads_filter('order_id', loads) }}
 ),
 
 renamed as (
@@ -61,54 +49,13 @@ renamed as (
 
 candidates as (
     select * from renamed
-    {%- if incremental_ready() %}
-    union all
     -- the current winner of a changed key competes with the new deliveries
-    select
-        t.order_id,
-        t.order_type,
-        t.product,
-        t.subscriber_no_key,
-        t.city_code,
-        t.county_code,
-        t.area_type,
-        t.channel_type,
-        t.outlet_id,
-        t.accept_time,
-        t.promise_time,
-        t.complete_time,
-        t.queue_wait_sec,
-        t.handle_sec,
-        t.payment_time,
-        t.status,
-        t.test_flag,
-        t.is_test,
-        t.is_cancelled,
-        t.is_countable,
-        t.business_date,
-        t.load_id,
-        t.record_no
-    from {{ this }} as t
-    where
-        t.order_id in (select r.order_id from renamed as r)
-    {%- if loads.stale %}
-        and t.load_id not in {{ load_list(loads.stale) }}
-        {%- endif %}
-    {%- endif %}
-),
-
-deduplicated as (
-    -- rows with the same business key count once
-    select distinct on (order_id) *
-    from candidates
-    order by order_id asc, {{ delivery_order() }}
+    {{ current_winners('order_id', columns, loads) }}
 ),
 
 final as (
-    select
-        *,
-        now() as refreshed_at
-    from deduplicated
+    -- rows with the same business key count once
+    {{ latest_delivery('order_id') }}
 )
 
 select * from final

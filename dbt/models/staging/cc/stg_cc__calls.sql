@@ -1,33 +1,19 @@
 {#- CC_CALL, one row per call_id (the latest delivery wins; see macros/incremental.sql),
     caller number pseudonymised. Incremental: a build reads the raw rows of new loads only. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='call_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['call_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-            {'columns': ['caller_no_key', 'skill_group']},
-        ],
-        post_hook="{{ delete_stale_rows('CC_CALL') }}",
-    )
-}}
+{{ incremental_config('CC_CALL', 'call_id', extra_indexes=[{'columns': ['caller_no_key', 'skill_group']}]) }}
+{#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
+{%- set columns = [
+    'call_id', 'hotline', 'caller_no_key', 'city_code', 'call_start', 'ivr_end', 'queue_start',
+    'answer_time', 'call_end', 'skill_group', 'agent_id', 'end_reason', 'business_date',
+    'load_id', 'record_no'
+] %}
 {%- set loads = incremental_loads('CC_CALL') %}
 
 with
 
 source as (
     select * from {{ source('raw', 'cc_call') }}
-    {%- if incremental_ready() %}
-    where
-        _load_id in {{ load_list(loads.new) }}
-    {%- if loads.stale %}
-        or call_id in (select call_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ new_loads_filter('call_id', loads) }}
 ),
 
 renamed as (
@@ -53,46 +39,13 @@ renamed as (
 
 candidates as (
     select * from renamed
-    {%- if incremental_ready() %}
-    union all
     -- the current winner of a changed key competes with the new deliveries
-    select
-        t.call_id,
-        t.hotline,
-        t.caller_no_key,
-        t.city_code,
-        t.call_start,
-        t.ivr_end,
-        t.queue_start,
-        t.answer_time,
-        t.call_end,
-        t.skill_group,
-        t.agent_id,
-        t.end_reason,
-        t.business_date,
-        t.load_id,
-        t.record_no
-    from {{ this }} as t
-    where
-        t.call_id in (select r.call_id from renamed as r)
-    {%- if loads.stale %}
-        and t.load_id not in {{ load_list(loads.stale) }}
-        {%- endif %}
-    {%- endif %}
-),
-
-deduplicated as (
-    -- rows with the same business key count once
-    select distinct on (call_id) *
-    from candidates
-    order by call_id asc, {{ delivery_order() }}
+    {{ current_winners('call_id', columns, loads) }}
 ),
 
 final as (
-    select
-        *,
-        now() as refreshed_at
-    from deduplicated
+    -- rows with the same business key count once
+    {{ latest_delivery('call_id') }}
 )
 
 select * from final

@@ -1,33 +1,20 @@
 {#- CRM_COMPLAINT, one row per complaint_id (the latest delivery wins; see
     macros/incremental.sql), contact phone pseudonymised. Incremental: a build reads the raw
     rows of new loads only. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='complaint_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['complaint_id'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['refreshed_at']},
-        ],
-        post_hook="{{ delete_stale_rows('CRM_COMPLAINT') }}",
-    )
-}}
+{{ incremental_config('CRM_COMPLAINT', 'complaint_id') }}
+{#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
+{%- set columns = [
+    'complaint_id', 'customer_id', 'phone_key', 'city_code', 'source', 'category',
+    'accept_time', 'first_response_time', 'close_time', 'result', 'business_date', 'load_id',
+    'record_no'
+] %}
 {%- set loads = incremental_loads('CRM_COMPLAINT') %}
 
 with
 
 source as (
     select * from {{ source('raw', 'crm_complaint') }}
-    {%- if incremental_ready() %}
-    where
-        _load_id in {{ load_list(loads.new) }}
-    {%- if loads.stale %}
-        or complaint_id in (select complaint_id from {{ this }} where load_id in {{ load_list(loads.stale) }})
-        {%- endif %}
-    {%- endif %}
+    {{ new_loads_filter('complaint_id', loads) }}
 ),
 
 renamed as (
@@ -51,44 +38,13 @@ renamed as (
 
 candidates as (
     select * from renamed
-    {%- if incremental_ready() %}
-    union all
     -- the current winner of a changed key competes with the new deliveries
-    select
-        t.complaint_id,
-        t.customer_id,
-        t.phone_key,
-        t.city_code,
-        t.source,
-        t.category,
-        t.accept_time,
-        t.first_response_time,
-        t.close_time,
-        t.result,
-        t.business_date,
-        t.load_id,
-        t.record_no
-    from {{ this }} as t
-    where
-        t.complaint_id in (select r.complaint_id from renamed as r)
-    {%- if loads.stale %}
-        and t.load_id not in {{ load_list(loads.stale) }}
-        {%- endif %}
-    {%- endif %}
-),
-
-deduplicated as (
-    -- rows with the same business key count once
-    select distinct on (complaint_id) *
-    from candidates
-    order by complaint_id asc, {{ delivery_order() }}
+    {{ current_winners('complaint_id', columns, loads) }}
 ),
 
 final as (
-    select
-        *,
-        now() as refreshed_at
-    from deduplicated
+    -- rows with the same business key count once
+    {{ latest_delivery('complaint_id') }}
 )
 
 select * from final
