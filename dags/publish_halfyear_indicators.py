@@ -63,6 +63,11 @@ def _build_layer(layer: str):
             minimum=0,
             description="how long to wait for missing deliveries (0: fail at once with the list)",
         ),
+        "reason": Param(
+            "",
+            type="string",
+            description="why a published period is published again (a correction); kept in audit.publication",
+        ),
     },
     doc_md=__doc__,
 )
@@ -81,11 +86,14 @@ def publish_halfyear_indicators():
         return run_step(pipeline.validate, period, run_id)
 
     @task
-    def publish(period: str, validation: dict, run_id: str | None = None) -> int:
+    def publish(
+        period: str, validation: dict, run_id: str | None = None, params: dict | None = None
+    ) -> int:
         from sqwh import pipeline
         from sqwh.airflow_tasks import run_step
 
-        return run_step(pipeline.publish, period, run_id, validation)
+        reason = (params or {}).get("reason") or None
+        return run_step(pipeline.publish, period, run_id, validation, reason)
 
     @task
     def render_report(period: str, publication_id: int) -> str:

@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # deliveries are all in the landing folder already: do not wait for missing ones
         run_id = run_dag(
             "publish_halfyear_indicators",
-            {"period": args.period, "wait_for_sources_minutes": 0},
+            {"period": args.period, "wait_for_sources_minutes": 0, "reason": args.reason or ""},
         )
     except DagRunFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
@@ -311,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--landing", required=True)
     r.add_argument("--period", type=_period, required=True)
+    r.add_argument(
+        "--reason",
+        help="why the period is published again (a correction); recorded with the figures it changes",
+    )
     r.set_defaults(func=cmd_run)
 
     w = sub.add_parser("warehouse", help="the warehouse database")

@@ -113,7 +113,8 @@ def validate(period: str, run_id: str) -> dict[str, Any]:
     }
 
 
-def publish(period: str, run_id: str, validation: dict[str, Any]) -> int:
+def publish(period: str, run_id: str, validation: dict[str, Any], reason: str | None = None) -> int:
+    """Publish the validated candidate; ``reason`` says why a published period is redone."""
     from sqwh.publish import publish as publish_candidate
 
     return publish_candidate(
@@ -122,4 +123,5 @@ def publish(period: str, run_id: str, validation: dict[str, Any]) -> int:
         run_id,
         validation["validation_ids"],
         validation["digest"],
+        reason,
     )

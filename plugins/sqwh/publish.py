@@ -84,10 +84,50 @@ def lock_period(conn: psycopg.Connection, period: str) -> None:
         )
 
 
+CHANGED_FIGURES = """
+    insert into audit.publication_change (
+        publication_id, supersedes, period, indicator_code, geo_level, city_code, breakdown_type,
+        breakdown, old_numerator, old_denominator, old_value, new_numerator, new_denominator, new_value)
+    select %(new)s, %(old)s, %(period)s,
+        coalesce(n.indicator_code, o.indicator_code), coalesce(n.geo_level, o.geo_level),
+        coalesce(n.city_code, o.city_code), coalesce(n.breakdown_type, o.breakdown_type),
+        coalesce(n.breakdown, o.breakdown),
+        o.numerator, o.denominator, o.value, n.numerator, n.denominator, n.value
+    from (select * from reporting.half_year_indicators where period = %(period)s) as o
+    full join candidate.half_year_indicators as n
+        on n.indicator_code = o.indicator_code
+        and n.geo_level = o.geo_level
+        and n.city_code is not distinct from o.city_code
+        and n.breakdown_type is not distinct from o.breakdown_type
+        and n.breakdown is not distinct from o.breakdown
+    where (o.numerator, o.denominator, o.value, o.indicator_code)
+        is distinct from (n.numerator, n.denominator, n.value, n.indicator_code)
+"""
+
+
+def _supersede(conn: psycopg.Connection, period: str, new: int, old: int) -> int:
+    """Keep the superseded figures verbatim and list what changed; returns the changed count."""
+    conn.execute(
+        "insert into audit.superseded_indicators select * from reporting.half_year_indicators"
+        " where period = %s",
+        (period,),
+    )
+    return conn.execute(CHANGED_FIGURES, {"new": new, "old": old, "period": period}).rowcount
+
+
 def publish(
-    url: str, period: str, run_id: str, validation_ids: list[int], validated_digest: str
+    url: str,
+    period: str,
+    run_id: str,
+    validation_ids: list[int],
+    validated_digest: str,
+    reason: str | None = None,
 ) -> int:
-    """Publish the validated candidate for ``period``; returns the publication id."""
+    """Publish the validated candidate for ``period``; returns the publication id.
+
+    A re-publication of a period records ``reason``, the publication it supersedes, the
+    figures that changed (audit.publication_change) and the superseded figures themselves
+    (audit.superseded_indicators), in the same transaction as the swap."""
     p = Period.parse(period)
     s = settings()
     with connect(url) as conn:
@@ -118,10 +158,14 @@ def publish(
         row_count = conn.execute("select count(*) from candidate.half_year_indicators").fetchone()[
             0
         ]  # type: ignore[index]
+        supersedes = conn.execute(
+            "select max(publication_id) from reporting.half_year_indicators where period = %s",
+            (p.code,),
+        ).fetchone()[0]  # type: ignore[index]
         publication_id = conn.execute(
             """insert into audit.publication (period, run_id, code_version, dbt_manifest_hash, catalogue_version,
-                   input_files, validation_ids, row_count)
-               values (%s, %s, %s, %s, %s, %s, %s, %s) returning publication_id""",
+                   input_files, validation_ids, row_count, reason, supersedes)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning publication_id""",
             (
                 p.code,
                 run_id,
@@ -131,8 +175,15 @@ def publish(
                 json.dumps(files),
                 validation_ids,
                 row_count,
+                reason,
+                supersedes,
             ),
         ).fetchone()[0]  # type: ignore[index]
+        changed = (
+            _supersede(conn, p.code, int(publication_id), int(supersedes))
+            if supersedes is not None
+            else None
+        )
         conn.execute("delete from reporting.half_year_indicators where period = %s", (p.code,))
         conn.execute(
             """insert into reporting.half_year_indicators (
@@ -161,6 +212,14 @@ def publish(
         row_count,
         page,
     )
+    if changed is not None:
+        log.info(
+            "publication %s supersedes %s: %s figure(s) changed (audit.publication_change); reason: %s",
+            publication_id,
+            supersedes,
+            changed,
+            reason or "none given",
+        )
     return int(publication_id)
 
 

@@ -110,10 +110,12 @@ def reproduce(url: str, publication_id: int, keep: bool = False) -> Reproduction
         columns = sql.SQL(", ").join(map(sql.Identifier, FIGURE + VALUES))
         published = _figures(
             conn,
+            # a superseded publication's figures live on in audit.superseded_indicators
             sql.SQL(
-                "select {} from reporting.half_year_indicators where publication_id = %s"
-            ).format(columns),
-            (publication_id,),
+                "select {c} from reporting.half_year_indicators where publication_id = %s"
+                " union all select {c} from audit.superseded_indicators where publication_id = %s"
+            ).format(c=columns),
+            (publication_id, publication_id),
         )
     scratch = f"sqwh_reproduce_{publication_id}_{uuid.uuid4().hex[:6]}"
     admin = _scratch_url(url, "postgres")

@@ -76,3 +76,28 @@ create table if not exists audit.alert (
     message text not null,
     log_url text
 );
+
+-- A correction after publication (reliability.md B7): a re-publication of a period names why,
+-- and which publication it supersedes; the figures that changed are listed with old and new
+-- values (audit.publication_change), and the superseded figures are kept verbatim
+-- (audit.superseded_indicators, created in reporting.sql next to the table it copies).
+alter table audit.publication add column if not exists reason text;
+alter table audit.publication add column if not exists supersedes bigint
+    references audit.publication (publication_id);
+create table if not exists audit.publication_change (
+    publication_id bigint not null references audit.publication (publication_id),
+    supersedes bigint not null references audit.publication (publication_id),
+    period text not null,
+    indicator_code text not null,
+    geo_level text not null,
+    city_code text,
+    breakdown_type text,
+    breakdown text,
+    old_numerator numeric,
+    old_denominator numeric,
+    old_value numeric,
+    new_numerator numeric,
+    new_denominator numeric,
+    new_value numeric
+);
+create index if not exists publication_change_publication on audit.publication_change (publication_id);

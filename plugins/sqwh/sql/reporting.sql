@@ -22,3 +22,9 @@ create unique index if not exists half_year_indicators_grain on reporting.half_y
     period, indicator_code, coalesce(city_code, ''), coalesce(breakdown_type, ''), coalesce(breakdown, '')
 );
 grant select on reporting.half_year_indicators to bi_reader;
+
+-- Every figure a re-publication replaced, exactly as it was published (reliability.md B7):
+-- `where publication_id = N` gives back a superseded publication whole.
+create table if not exists audit.superseded_indicators (like reporting.half_year_indicators);
+create index if not exists superseded_indicators_publication
+    on audit.superseded_indicators (publication_id);
