@@ -288,6 +288,10 @@ class Stack:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        # SIGKILL is asynchronous: return only once the kernel has ended every member
+        settle = time.monotonic() + 10
+        while time.monotonic() < settle and any(group_alive(pid) for pid in pids.values()):
+            time.sleep(0.2)
         for name in pids:
             (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         return stopped
