@@ -29,6 +29,7 @@ from tests.e2e.test_airflow_stack import (
     PUBLISH,
     _free_port,
     _group_members,
+    _latest_publication,
     _published,
     _state,
     _trigger,
@@ -208,17 +209,8 @@ def test_celery_worker_runs_the_half_year_dag(celery_stack: CeleryStack) -> None
 
     digest, rows = _published(stack.sqwh, PERIOD)
     assert rows > 400
+    pub_run, per_indicator = _latest_publication(stack.sqwh, PERIOD)
     with stack.sqwh.connect() as conn:
-        pub_run = conn.execute(
-            "select run_id from audit.publication where period = %s order by publication_id desc",
-            (PERIOD,),
-        ).fetchone()[0]
-        per_indicator = conn.execute(
-            """select count(distinct n) from (select indicator_code, count(*) as n
-               from reporting.half_year_indicators where period = %s and breakdown_type is null
-               group by indicator_code) as c""",
-            (PERIOD,),
-        ).fetchone()[0]
         loaded = conn.execute(
             "select count(*) from audit.load_manifest where status = 'LOADED'"
         ).fetchone()[0]

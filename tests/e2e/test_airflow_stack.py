@@ -137,6 +137,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert not any(leftovers.values()), f"processes left after down: {leftovers}"
 
 
+def _latest_publication(sqwh: Sqwh, period: str) -> tuple[str, int]:
+    """The run id of the period's latest publication, and how many distinct row counts its
+    indicators have (1: every indicator has the same cities and province)."""
+    with sqwh.connect() as conn:
+        pub_run = conn.execute(
+            "select run_id from audit.publication where period = %s order by publication_id desc",
+            (period,),
+        ).fetchone()[0]
+        per_indicator = conn.execute(
+            """select count(distinct n) from (select indicator_code, count(*) as n
+               from reporting.half_year_indicators where period = %s and breakdown_type is null
+               group by indicator_code) as c""",
+            (period,),
+        ).fetchone()[0]
+    return pub_run, per_indicator
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -281,17 +298,7 @@ def test_file_arrival_drives_ingest_and_the_rest_triggered_publication(
         assert ("asset_triggered", "success") in [(_state(t), s) for t, s in runs], (system, runs)
     digest, rows = _published(stack.sqwh, PERIOD)
     assert rows > 400
-    with stack.sqwh.connect() as conn:
-        pub_run = conn.execute(
-            "select run_id from audit.publication where period = %s order by publication_id desc",
-            (PERIOD,),
-        ).fetchone()[0]
-        per_indicator = conn.execute(
-            """select count(distinct n) from (select indicator_code, count(*) as n
-               from reporting.half_year_indicators where period = %s and breakdown_type is null
-               group by indicator_code) as c""",
-            (PERIOD,),
-        ).fetchone()[0]
+    pub_run, per_indicator = _latest_publication(stack.sqwh, PERIOD)
     assert pub_run == run_id
     assert per_indicator == 1  # 11 cities + province for every indicator
     (stack.sqwh.home / "published.json").write_text(json.dumps({"digest": digest, "rows": rows}))

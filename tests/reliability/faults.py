@@ -4,6 +4,7 @@ that it can be killed with SIGKILL."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -69,6 +70,33 @@ def env_for(home: Path, url: str) -> dict[str, str]:
         PYTHONPATH=str(PROJECT),
     )
     return env
+
+
+@contextlib.contextmanager
+def loaded_warehouse(home: Path, url: str, periods: list[str], seed: int) -> Iterator[None]:
+    """This process set up for the scratch warehouse at ``url`` (state in ``home``), with XS
+    extracts of ``periods`` generated and loaded in-process, as a test fixture's setup."""
+    import pytest
+
+    from sqwh.generate import generate
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env_for(home, url).items():
+            if key.startswith(("SQWH_", "WAREHOUSE_URL")):
+                mp.setenv(key, value)
+        for period in periods:
+            generate(home / "landing", period, scale="XS", seed=seed)
+        ingest_all(home / "landing")
+        yield
+
+
+def ingest_all(landing: Path) -> None:
+    """Every source system's ingest step over ``landing``, in-process."""
+    from sqwh import pipeline
+    from sqwh.registry import load_registry
+
+    for system in load_registry().systems:
+        pipeline.ingest(system.code, landing)
 
 
 def start_loader(home: Path, url: str, path: Path, system: str = "bss") -> subprocess.Popen:

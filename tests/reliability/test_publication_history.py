@@ -15,7 +15,7 @@ import pytest
 
 from sqwh.publish import candidate_digest, publish
 from sqwh.warehouse import connect
-from tests.reliability.faults import ScratchServer, env_for
+from tests.reliability.faults import ScratchServer, ingest_all, loaded_warehouse
 
 pytestmark = pytest.mark.slow
 OLD, NEW = "2019H1", "2019H2"
@@ -25,14 +25,6 @@ CORRECTION = "redeliver:BSS_ORDER:20190311:40"
 FIGURE = "indicator_code, geo_level, city_code, breakdown_type, breakdown"
 Key = tuple[str | None, ...]
 Values = tuple[Decimal | None, ...]
-
-
-def _ingest(landing: Path) -> None:
-    from sqwh import pipeline
-    from sqwh.registry import load_registry
-
-    for system in load_registry().systems:
-        pipeline.ingest(system.code, landing)
 
 
 def _publish(url: str, period: str, reason: str | None = None) -> int:
@@ -49,18 +41,9 @@ def two_periods(
     scratch_server: ScratchServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict]:
     """XS extracts of 2019H1 and 2019H2 loaded and each published once (in-process)."""
-    from sqwh.generate import generate
-
     home = Path(tmp_path_factory.mktemp("publication-history"))
-    admin = scratch_server.start()
-    url = scratch_server.new_database(admin)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env_for(home, url).items():
-            if key.startswith(("SQWH_", "WAREHOUSE_URL")):
-                mp.setenv(key, value)
-        for period in (OLD, NEW):
-            generate(home / "landing", period, scale="XS", seed=SEED)
-        _ingest(home / "landing")
+    url = scratch_server.new_database(scratch_server.start())
+    with loaded_warehouse(home, url, [OLD, NEW], SEED):
         first = {period: _publish(url, period) for period in (OLD, NEW)}
         yield {"url": url, "home": home, "first": first}
 
@@ -127,7 +110,7 @@ def test_a_correction_is_a_new_publication_with_reason_diff_and_the_old_kept(
 
     # the same period again with one day re-delivered, corrected: only the _2 file is new
     generate(home / "landing", OLD, scale="XS", seed=SEED, defects=[CORRECTION])
-    _ingest(home / "landing")
+    ingest_all(home / "landing")
     reason = "BSS re-delivered 2019-03-11 without 40 withdrawn orders (ticket OPS-1234)"
     corrected = _publish(url, OLD, reason)
 

@@ -15,7 +15,7 @@ import pytest
 
 from sqwh.publish import PublishRefused, candidate_digest, publish
 from sqwh.warehouse import connect
-from tests.reliability.faults import PROJECT, ScratchServer, env_for, wait_for
+from tests.reliability.faults import PROJECT, ScratchServer, env_for, loaded_warehouse, wait_for
 
 pytestmark = pytest.mark.slow
 PERIOD = "2019H1"
@@ -27,21 +27,12 @@ def built(
     scratch_server: ScratchServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict]:
     """XS extracts of 2019H1 loaded, built by dbt and published once, on the scratch server."""
-    from sqwh import pipeline
-    from sqwh.generate import generate
-    from sqwh.registry import load_registry
     from sqwh.transform import build
 
     home = Path(tmp_path_factory.mktemp("publish-faults"))
     admin = scratch_server.start()
     url = scratch_server.new_database(admin)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env_for(home, url).items():
-            if key.startswith(("SQWH_", "WAREHOUSE_URL")):
-                mp.setenv(key, value)
-        generate(home / "landing", PERIOD, scale="XS", seed=7)
-        for system in load_registry().systems:
-            pipeline.ingest(system.code, home / "landing")
+    with loaded_warehouse(home, url, [PERIOD], seed=7):
         build(url, PERIOD)
         with connect(url) as conn:
             digest = candidate_digest(conn)
