@@ -100,3 +100,27 @@ def test_large_entities_build_incrementally() -> None:
         config = by_name[name]["config"]
         assert config["materialized"] == "incremental", name
         assert config["incremental_strategy"] == "delete+insert", name
+
+
+def test_views_read_only_relations_that_keep_their_identity() -> None:
+    """PostgreSQL binds a view to the relations it reads. Views are replaced in place
+    (dbt/macros/materializations/view_in_place.sql), but a table model is rebuilt by a swap
+    whose drop CASCADEs to every view on the old table: such a view would vanish until the run
+    recreated it (reliability case B2). So a view may read sources, seeds (reloaded in place)
+    and other views only."""
+    nodes = manifest()["nodes"]
+    materialized = {uid: n["config"].get("materialized") for uid, n in nodes.items()}
+    offending = [
+        f"{_where(n)} reads {nodes[dep]['name']} ({materialized[dep]})"
+        for n in _nodes("model")
+        if materialized[n["unique_id"]] == "view"
+        for dep in n["depends_on"]["nodes"]
+        if dep in nodes
+        and nodes[dep]["resource_type"] == "model"
+        and materialized[dep] not in ("view", "ephemeral")
+    ]
+    assert not offending, f"views built on swapped tables: {offending}"
+    overrides = manifest()["macros"]
+    assert "macro.sqwh.materialization_view_postgres" in overrides, sorted(
+        m for m in overrides if "materialization_view" in m
+    )
