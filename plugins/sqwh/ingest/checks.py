@@ -152,28 +152,3 @@ def fast_predicate(entity: Entity, present: set[str]) -> sql.Composable:
         elif rules:
             terms.append(sql.SQL("({} is null or ({}))").format(v, sql.SQL(" and ").join(rules)))
     return sql.SQL(" and ").join(terms) if terms else sql.SQL("true")
-
-
-def check_expression(entity: Entity) -> str:
-    """The contract of typed raw rows as SQL text for a CHECK constraint (direct COPY path)."""
-    terms = []
-    for c in entity.columns:
-        col = sql.Identifier(c.name).as_string()
-        rules = []
-        if c.enum:
-            values = ", ".join("'" + v.replace("'", "''") + "'" for v in c.enum)
-            rules.append(f"{col}::text in ({values})")
-        if c.pattern:
-            rules.append(f"{col} ~ '{c.pattern}'")
-        if c.type == "month":
-            rules.append(f"{col} ~ '^[0-9]{{4}}(0[1-9]|1[0-2])$'")
-        if c.type in ("timestamp", "date"):
-            # excludes 'infinity', 'epoch' and other special inputs COPY would accept
-            rules.append(f"{col} >= '1900-01-01' and {col} < '2200-01-01'")
-        if c.type == "text" and c.required and not (c.enum or c.pattern):
-            rules.append(f"{col} <> ''")  # (a code or pattern already excludes '')
-        if c.required:
-            terms.append(" and ".join([f"{col} is not null", *rules]))
-        elif rules:
-            terms.append(f"({col} is null or ({' and '.join(rules)}))")
-    return " and ".join(terms) or "true"

@@ -49,6 +49,7 @@ from sqwh.ingest.files import (
     verify_control,
     verify_md5,
 )
+from sqwh.ingest.rowcheck import CheckResult, RowChecker
 from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
 from sqwh.schema import RAW_META_COLUMNS, record_sequence
 
@@ -156,12 +157,23 @@ class NulByte(Exception):
 NUL_MARK = b"\x1a"  # ASCII SUB stands in for NUL (never part of a UTF-8 or GBK/GB18030 character)
 
 
+class Unvouched(Exception):
+    """The client-side row check found a row it cannot vouch for: stop the direct COPY."""
+
+
 def _stream(
-    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed, *, mark_nul: bool = False
+    cur: psycopg.Cursor,
+    delivery: Delivery,
+    copy_sql: sql.Composed,
+    *,
+    mark_nul: bool = False,
+    checker: RowChecker | None = None,
 ) -> tuple[int, Fingerprint, int]:
-    """COPY the file; the same read fingerprints it (sha256, MD5, size). Returns (records,
+    """COPY the file; the same read fingerprints it (sha256, MD5, size) and, with a
+    ``checker``, hands every chunk to the client-side row check. Returns (records,
     fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
-    with it, each becomes SUB, which the staging checks quarantine with its row."""
+    with it, each becomes SUB, which the staging checks quarantine with its row. A checker
+    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`."""
     started = last = time.monotonic()
     nuls = 0
     lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
@@ -181,6 +193,10 @@ def _stream(
                     nuls += chunk.count(b"\x00")
                     chunk = chunk.replace(b"\x00", NUL_MARK)
                 copy.write(chunk)
+                if checker is not None:
+                    if checker.failed:
+                        raise Unvouched(checker.result.problem)
+                    checker.feed(chunk)
                 lines += chunk.count(b"\n")
                 now = time.monotonic()
                 if now - last >= PROGRESS_SECONDS:
@@ -207,6 +223,15 @@ def _stream(
     return cur.rowcount, fp, nuls
 
 
+@dataclass
+class Direct:
+    """What the direct COPY of a clean file found."""
+
+    rows: int
+    fp: Fingerprint
+    repeated_keys_possible: bool  # False: the client's key hashes prove every key unique
+
+
 def _copy_direct(
     cur: psycopg.Cursor,
     delivery: Delivery,
@@ -214,13 +239,16 @@ def _copy_direct(
     header: list[str],
     delimiter: str,
     encoding: str,
-) -> tuple[int, Fingerprint] | None:
-    """Clean files with ISO times COPY straight into their raw table: the table's contract
-    CHECK and column defaults (load id, record number, business day) do the rest. Returns
-    None when any row is not clean; the transaction is then as before."""
+) -> Direct | None:
+    """Clean files with ISO times COPY straight into their raw table, the column defaults
+    stamping load id, business day and record number, while the client checks every row
+    against the contract (``rowcheck``) on the other core. Returns None when any row is not
+    clean; the transaction is then as before."""
     entity = delivery.entity
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them
+    if encoding.startswith("gb") and ord(delimiter) >= 0x40:
+        return None  # a GBK trail byte can equal this delimiter: only the server splits it right
     first = first_record(delivery, encoding, delimiter)
     if first is not None and _compact_times(entity, header, first):
         # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
@@ -234,12 +262,18 @@ def _copy_direct(
         (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
+    checker = RowChecker(entity, header, delimiter)
+    checked: CheckResult | None = None
     try:
-        streamed = _stream(
-            cur,
-            delivery,
-            _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
-        )
+        try:
+            streamed = _stream(
+                cur,
+                delivery,
+                _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
+                checker=checker,
+            )
+        finally:
+            checked = checker.finish()
     except NulByte:
         log.info(
             "%s: NUL bytes; loading through the staging table, which quarantines their rows",
@@ -247,17 +281,27 @@ def _copy_direct(
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
-    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+    except (Unvouched, psycopg.DataError, psycopg.IntegrityError) as exc:
+        reason = checked.problem if checked and checked.problem else str(exc).splitlines()[0]
         log.info(
             "%s: not every value reads straight into the typed table (%s); loading through the "
             "staging table, which checks and converts each row",
             delivery.name,
-            str(exc).splitlines()[0],
+            reason,
+        )
+        cur.execute("rollback to savepoint direct_copy")
+        return None
+    if checked.problem is not None or checked.rows != streamed[0]:
+        log.info(
+            "%s: not every value reads straight into the typed table (%s); loading through the "
+            "staging table, which checks and converts each row",
+            delivery.name,
+            checked.problem or f"the client read {checked.rows} records, the server {streamed[0]}",
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
     cur.execute("release savepoint direct_copy")
-    return streamed[0], streamed[1]
+    return Direct(streamed[0], streamed[1], checked.repeated_hash or not checker.hash_keys)
 
 
 def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
@@ -608,7 +652,7 @@ def _load_verified(
         )  # duplicate-key hash aggregation stays in memory
         direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding)
         if direct is not None:
-            rows_read, fp = direct
+            rows_read, fp = direct.rows, direct.fp
             loaded, rejected = rows_read, 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
@@ -634,7 +678,9 @@ def _load_verified(
                 f"{delivery.path}: {rejected} of {rows_read} records break the contract "
                 f"(over {MAX_REJECT_RATIO:.0%}); whole file refused, nothing loaded. First: {examples}"
             )
-        duplicates = _duplicate_keys(cur, delivery.entity, load_id)
+        # the client's key hashes prove a clean file's keys unique without a server pass
+        maybe_repeated = direct is None or direct.repeated_keys_possible
+        duplicates = _duplicate_keys(cur, delivery.entity, load_id) if maybe_repeated else 0
         if duplicates:
             log.warning(
                 "%s: %s business key(s) occur more than once in the file; they count once",
