@@ -133,7 +133,7 @@ def fast_value(column: Column, present: set[str]) -> sql.Composable:
 
 
 def fast_predicate(entity: Entity, present: set[str]) -> sql.Composable:
-    """Rules that do not raise (required, codes, patterns) as one cheap boolean."""
+    """Rules that do not raise (required, codes, patterns, sane years) as one cheap boolean."""
     terms: list[sql.Composable] = []
     for column in entity.columns:
         if column.name not in present:
@@ -146,6 +146,10 @@ def fast_predicate(entity: Entity, present: set[str]) -> sql.Composable:
             rules.append(sql.SQL("{} = any({})").format(v, sql.Literal(list(column.enum))))
         if column.pattern:
             rules.append(sql.SQL("{} ~ {}").format(v, sql.Literal(column.pattern)))
+        if column.type in ("timestamp", "date"):
+            # sane times (private.is_ts: years 1900-2199); both forms start with the year.
+            # The casts in fast_value refuse every other malformed value.
+            rules.append(sql.SQL("left({}, 4) between '1900' and '2199'").format(v))
         if column.required:
             terms.append(sql.SQL("{} is not null").format(v))
             terms += rules

@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import time
+import uuid
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -168,16 +168,18 @@ def _stream(
     *,
     mark_nul: bool = False,
     checker: RowChecker | None = None,
+    archive_part: Path | None = None,
 ) -> tuple[int, Fingerprint, int]:
     """COPY the file; the same read fingerprints it (sha256, MD5, size) and, with a
     ``checker``, hands every chunk to the client-side row check. Returns (records,
     fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
     with it, each becomes SUB, which the staging checks quarantine with its row. A checker
-    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`."""
+    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`. With
+    ``archive_part``, the same read also writes the file's bytes there (see :func:`_archive`)."""
     started = last = time.monotonic()
     nuls = 0
     lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
-    data, hashed = open_hashed(delivery)
+    data, hashed = open_hashed(delivery, archive_part)
     try:
         # a queued writer sends from its own thread, so reading and hashing the next chunk
         # (hashlib releases the GIL) overlap with the server working through the last one
@@ -239,6 +241,7 @@ def _copy_direct(
     header: list[str],
     delimiter: str,
     encoding: str,
+    archive_part: Path,
 ) -> Direct | None:
     """Clean files with ISO times COPY straight into their raw table, the column defaults
     stamping load id, business day and record number, while the client checks every row
@@ -271,6 +274,7 @@ def _copy_direct(
                 delivery,
                 _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
                 checker=checker,
+                archive_part=archive_part,
             )
         finally:
             checked = checker.finish()
@@ -314,7 +318,12 @@ def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool
 
 
 def _copy_into_temp(
-    cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
+    cur: psycopg.Cursor,
+    delivery: Delivery,
+    columns: list[str],
+    delimiter: str,
+    encoding: str,
+    archive_part: Path,
 ) -> tuple[int, Fingerprint, int]:
     cur.execute(
         sql.SQL(
@@ -327,6 +336,7 @@ def _copy_into_temp(
             delivery,
             _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding),
             mark_nul=True,
+            archive_part=archive_part,
         )
     except psycopg.errors.BadCopyFileFormat as exc:
         # every field is text here, so only the record structure itself can fail
@@ -440,16 +450,26 @@ def _insert_checked(
     return int(loaded), int(rejected)
 
 
-def _archive(path: Path, fp: Fingerprint) -> Path:
+def _archive_part() -> Path:
+    """Where a load writes its copy of the file while it streams it (same file system as the
+    archive, so placing it is a rename)."""
+    folder = settings().archive_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f".incoming-{os.getpid()}-{uuid.uuid4().hex}.part"
+
+
+def _archive(path: Path, part: Path, fp: Fingerprint) -> Path:
     """Keep the delivered bytes, content-addressed, so a publication can be reproduced later.
-    A copy, not a hard link: a sender rewriting the landing file in place must not alter it."""
+    A copy, not a hard link: a sender rewriting the landing file in place must not alter it.
+    The copy was written by the same read that was hashed and loaded (``_stream``), so it is
+    exactly the bytes of ``fp`` and costs no read of its own; here it only gets its name."""
     suffix = ".csv.gz" if path.name.endswith(".gz") else ".csv"
     target = settings().archive_dir / fp.sha256[:2] / f"{fp.sha256}{suffix}"
-    if not target.exists():
+    if target.exists():
+        part.unlink(missing_ok=True)
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+        part.replace(target)
     return target
 
 
@@ -486,6 +506,12 @@ def load_file(
         entity_name = delivery.entity.name
         # the whole file is one transaction: every lock it waits for gives up after the timeout
         conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
+        unchanged = _loaded_unchanged(conn, path)
+        if unchanged is not None:
+            conn.rollback()
+            return LoadResult(
+                path.name, entity_name, "SKIPPED", reason=f"already loaded as load {unchanged}"
+            )
         fp = _fingerprint_if_maybe_loaded(conn, delivery)
         done = (
             fp
@@ -604,6 +630,21 @@ def _load(
     return _load_verified(conn, delivery, control, header, delimiter, encoding, notes, run_id)
 
 
+def _loaded_unchanged(conn: psycopg.Connection, path: Path) -> int | None:
+    """The load that brought this very file, if it is still in force and the file has the
+    same size and modification time as then: an ingest over a folder of files already loaded
+    then reads none of them again. Anything different (size, mtime, a replaced load) and the
+    file is fingerprinted as before, so the same bytes are still never loaded twice."""
+    stat = path.stat()
+    row = conn.execute(
+        """select load_id from audit.load_manifest
+           where file_path = %s and status = 'LOADED' and byte_size = %s and file_mtime_ns = %s
+           order by load_id desc limit 1""",
+        (str(path), stat.st_size, stat.st_mtime_ns),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 def _fingerprint_if_maybe_loaded(
     conn: psycopg.Connection, delivery: Delivery
 ) -> Fingerprint | None:
@@ -628,6 +669,29 @@ def _load_verified(
     notes: str | None,
     run_id: str | None,
 ) -> LoadResult:
+    # taken before the first byte is read: a file changed after this has another mtime
+    mtime_ns = delivery.path.stat().st_mtime_ns
+    part = _archive_part()
+    try:
+        return _load_streamed(
+            conn, delivery, control, header, delimiter, encoding, notes, run_id, part, mtime_ns
+        )
+    finally:
+        part.unlink(missing_ok=True)  # a load that failed leaves no partial archive copy
+
+
+def _load_streamed(
+    conn: psycopg.Connection,
+    delivery: Delivery,
+    control: ControlRecord,
+    header: list[str],
+    delimiter: str,
+    encoding: str,
+    notes: str | None,
+    run_id: str | None,
+    part: Path,
+    mtime_ns: int,
+) -> LoadResult:
     declared = control.record_count
     with conn.cursor() as cur:
         cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
@@ -650,13 +714,15 @@ def _load_verified(
         cur.execute(
             "set local work_mem = '256MB'"
         )  # duplicate-key hash aggregation stays in memory
-        direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding)
+        direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding, part)
         if direct is not None:
             rows_read, fp = direct.rows, direct.fp
             loaded, rejected = rows_read, 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
-            rows_read, fp, nuls = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
+            rows_read, fp, nuls = _copy_into_temp(
+                cur, delivery, staging_cols, delimiter, encoding, part
+            )
             present = {c for c in staging_cols if not c.startswith("_extra_")}
             # rows with a NUL byte need the row-by-row checks, which quarantine them
             counts = None if nuls else _insert_fast(cur, delivery, load_id, present, rows_read)
@@ -688,11 +754,11 @@ def _load_verified(
                 duplicates,
             )
         _replace_earlier_deliveries(cur, delivery, load_id)
-        archived = _archive(delivery.path, fp)
+        archived = _archive(delivery.path, part, fp)
         cur.execute(
             """update audit.load_manifest set rows_read = %s, rows_loaded = %s, rows_rejected = %s,
                    duplicate_keys = %s, encoding = %s, notes = %s, archive_path = %s,
-                   sha256 = %s, md5 = %s, byte_size = %s, finished_at = now()
+                   sha256 = %s, md5 = %s, byte_size = %s, file_mtime_ns = %s, finished_at = now()
                where load_id = %s""",
             (
                 rows_read,
@@ -705,6 +771,7 @@ def _load_verified(
                 fp.sha256,
                 fp.md5,
                 fp.byte_size,
+                mtime_ns,
                 load_id,
             ),
         )
