@@ -1,13 +1,15 @@
 """Load delivered extract files into ``raw`` with COPY, one transaction per file.
 
-Per file: identify -> skip if the same bytes were loaded (fingerprinted up front only when a
+Per file: identify -> skip if this very file was loaded (same path, size and mtime as the
+load in force), else skip if the same bytes were loaded (fingerprinted up front only when a
 file of the same size was loaded before) -> check the control file's name and size -> guess
-the encoding from the first MiB -> COPY, straight into ``raw.<entity>`` when every row fits
-its contract, else through a temporary text table whose rows are checked in SQL (good rows
-into ``raw.<entity>``, bad rows into ``raw.quarantine``) -> the same read computed sha256 and
-MD5: check the MD5 and the record count -> flag repeated keys -> replace an earlier delivery
-of the day -> manifest row -> commit. A failure at any step rolls the whole file back, so a
-file is either completely loaded or not at all.
+the encoding from the first MiB -> COPY, straight into ``raw.<entity>`` while the client
+checks every row against the contract on the other core (``rowcheck``), else, when a row is
+not clean, through a temporary text table whose rows are checked in SQL (good rows into
+``raw.<entity>``, bad rows into ``raw.quarantine``) -> the same read computed sha256 and MD5
+and wrote the archive copy: check the MD5 and the record count -> flag repeated keys ->
+replace an earlier delivery of the day -> manifest row -> commit. A failure at any step rolls
+the whole file back, so a file is either completely loaded or not at all.
 """
 
 from __future__ import annotations

@@ -80,16 +80,22 @@ class _ChunkPipe(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        while not self._pending and not self._eof:
-            chunk = self.queue.get()
-            if chunk is None:
-                self._eof = True
-            else:
+        # fills the buffer unless the file ends: pyarrow takes a short read for the end
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < len(view):
+            if not self._pending:
+                if self._eof:
+                    break
+                chunk = self.queue.get()
+                if chunk is None:
+                    self._eof = True
+                    continue
                 self._pending = memoryview(chunk)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+            n = min(len(view) - filled, len(self._pending))
+            view[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
 
 
 class RowChecker:
@@ -179,6 +185,8 @@ class RowChecker:
             self.result.problem = str(exc)
         except (pa.ArrowException, ValueError) as exc:
             self.result.problem = f"the CSV reader: {str(exc).splitlines()[0]}"
+        except Exception as exc:  # noqa: BLE001 - whatever it was, this file is not vouched for
+            self.result.problem = f"the client check stopped: {exc!r}"
         finally:
             self._stop.set()
             # let the COPY loop finish its puts: drain until the end marker
