@@ -154,7 +154,9 @@ class RowChecker:
         self._thread.join()
         result = self.result
         if result.problem is None and result._hashes:
-            hashes = np.sort(np.concatenate(result._hashes))
+            hashes = np.concatenate(result._hashes)
+            result._hashes = []  # one copy of the hashes at a time: 8 bytes a row
+            hashes.sort()
             result.repeated_hash = bool(np.any(hashes[1:] == hashes[:-1]))
         result._hashes = []
         return result
