@@ -318,6 +318,9 @@ def test_a_rerun_skips_a_loaded_file_without_reading_it_unless_it_changed(
             f"already loaded as load {first.load_id}",
         )
         assert fingerprinted == [path]  # mtime differs: fingerprinted, same bytes, skipped
+        # ... and the new mtime is noted: the next run skips it without reading it again
+        assert load_file(conn, path, system="cc").status == "SKIPPED"
+        assert fingerprinted == [path]
     # the archive copy was written by the load's own read: the file's bytes, no part left over
     assert archived.read_bytes() == path.read_bytes()
     assert not list(archived.parent.parent.glob(".incoming-*"))

@@ -514,6 +514,7 @@ def load_file(
             return LoadResult(
                 path.name, entity_name, "SKIPPED", reason=f"already loaded as load {unchanged}"
             )
+        mtime_ns = path.stat().st_mtime_ns  # before the fingerprint reads the file
         fp = _fingerprint_if_maybe_loaded(conn, delivery)
         done = (
             fp
@@ -527,7 +528,13 @@ def load_file(
         if done:
             assert fp is not None
             if done[1] == str(path):
-                conn.rollback()
+                # the same bytes at the same path: note its mtime, so that the next run skips
+                # it without reading it (loads from before the mtime column have none)
+                conn.execute(
+                    "update audit.load_manifest set file_mtime_ns = %s where load_id = %s",
+                    (mtime_ns, done[0]),
+                )
+                conn.commit()
                 return LoadResult(
                     path.name, entity_name, "SKIPPED", reason=f"already loaded as load {done[0]}"
                 )
