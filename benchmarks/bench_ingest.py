@@ -8,7 +8,7 @@
 
 Each runs in its own process so peak memory (max RSS) is its own. Prints rows/s, MB/s, peak
 memory and ratios against raw COPY. Usage:
-    python benchmarks/bench_ingest.py [--rows 2000000] [--skip-pandas]
+    python benchmarks/bench_ingest.py [--rows 2000000] [--skip-pandas] [--file CC_CALL_....csv]
 """
 
 from __future__ import annotations
@@ -53,6 +53,22 @@ def build_file(rows: int, work: Path) -> tuple[Path, int]:
     return out, count
 
 
+def backend_cpu(conn) -> float | None:  # type: ignore[no-untyped-def]
+    """CPU seconds (user + system) the connection's server process has used so far, when the
+    server runs on this machine (the embedded warehouse does): less noisy than wall time on a
+    shared box, and it is the server's work that a CPU-bound COPY is limited by."""
+    pid = conn.execute("select pg_backend_pid()").fetchone()[0]
+    conn.commit()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+BACKEND_CPU: list[float] = []  # this child's server CPU seconds, if measurable
+
+
 def run_raw_copy(path: Path, url: str) -> None:
     import psycopg
 
@@ -65,6 +81,7 @@ def run_raw_copy(path: Path, url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("drop table if exists public.bench_bare_cc_call")
         conn.execute(f"create table public.bench_bare_cc_call ({cols})")
+        before = backend_cpu(conn)
         with conn.cursor() as cur, path.open("rb") as f:
             with cur.copy(
                 "copy public.bench_bare_cc_call from stdin with (format csv, header true)"
@@ -72,6 +89,9 @@ def run_raw_copy(path: Path, url: str) -> None:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
         conn.commit()
+        after = backend_cpu(conn)
+        if before is not None and after is not None:
+            BACKEND_CPU.append(after - before)
         conn.execute("drop table public.bench_bare_cc_call")
         conn.commit()
 
@@ -83,8 +103,12 @@ def run_loader(path: Path, url: str) -> None:
 
     bootstrap(url)
     with connect(url) as conn:
+        before = backend_cpu(conn)
         result = load_file(conn, path, system="cc", run_id="bench")
         assert result.status == "LOADED", result.reason
+        after = backend_cpu(conn)
+        if before is not None and after is not None:
+            BACKEND_CPU.append(after - before)
         conn.execute("delete from raw.cc_call where _load_id = %s", (result.load_id,))
         conn.execute("delete from audit.load_manifest where load_id = %s", (result.load_id,))
         conn.commit()
@@ -123,13 +147,19 @@ def child(way: str, path: str, url: str) -> None:
     peak_mb = (
         int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:"))) / 1024
     )
-    print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+    server = BACKEND_CPU[0] if BACKEND_CPU else None
+    print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb, "server_cpu": server}))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help="an existing CC_CALL delivery (with its .chk) instead of generating one",
+    )
     parser.add_argument("--child", nargs=3, metavar=("WAY", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -140,8 +170,12 @@ def main() -> int:
 
     url = warehouse_url()
     with tempfile.TemporaryDirectory(prefix="sqwh-bench-") as tmp:
-        print(f"generating a CC_CALL delivery of >= {args.rows:,} rows ...", flush=True)
-        path, rows = build_file(args.rows, Path(tmp))
+        if args.file:
+            path = args.file
+            rows = int(Path(f"{path}.chk").read_text().split("|")[2])
+        else:
+            print(f"generating a CC_CALL delivery of >= {args.rows:,} rows ...", flush=True)
+            path, rows = build_file(args.rows, Path(tmp))
         mb = path.stat().st_size / 1e6
         print(f"file: {rows:,} rows, {mb:,.0f} MB", flush=True)
         results = {}
@@ -161,11 +195,19 @@ def main() -> int:
                 return 1
             results[way] = json.loads(line[6:])
     base = results["raw COPY"]["seconds"]
-    print(f"\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}{'vs raw COPY':>13}")
+    base_cpu = results["raw COPY"].get("server_cpu")
+    print(
+        f"\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}{'vs raw COPY':>13}"
+        f"{'server CPU s':>14}{'vs raw':>8}"
+    )
     for way, r in results.items():
+        cpu = r.get("server_cpu")
+        cpu_cols = (
+            f"{cpu:>14.2f}{base_cpu / cpu:>8.0%}" if cpu and base_cpu else f"{'n/a':>14}{'':>8}"
+        )
         print(
             f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
-            f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}"
+            f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}{cpu_cols}"
         )
     return 0
 

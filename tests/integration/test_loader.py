@@ -229,3 +229,98 @@ def test_a_nul_byte_quarantines_its_row_not_the_file(scratch_db: str, tmp_path: 
         assert conn.execute(
             "select count(*) from raw.bss_fault where _load_id = %s", (result.load_id,)
         ).fetchone() == (200,)
+
+
+# --- the direct path: rows checked in the client while the COPY runs ---------------------------
+
+CALL_HEADER = (
+    "call_id,hotline,caller_no,city_code,call_start,ivr_end,queue_start,answer_time,call_end,"
+    "skill_group,agent_id,end_reason"
+)
+
+
+def call_row(i: int, call_id: str | None = None, start: str = "2019-03-01 10:00:00") -> str:
+    return (
+        f"{call_id or f'CA{i:08d}'},10000,1530000{i:04d},140100,{start},2019-03-01 10:00:30,"
+        f"2019-03-01 10:00:30,2019-03-01 10:01:00,2019-03-01 10:05:00,MOBILE,G{i:04d},ANSWERED"
+    )
+
+
+def test_a_clean_file_loads_directly_with_record_positions_and_repeated_keys_counted(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    rows = [call_row(i) for i in range(1, 400)]
+    # a quoted line break inside a value: record numbers count records, not lines
+    rows[9] = rows[9].replace(",G0010,", ',"G00\n10",')
+    rows += [call_row(400, call_id="CA00000007"), call_row(401, call_id="CA00000008")]
+    rows.append(call_row(402, call_id="CA00000008"))
+    path = deliver(tmp_path, "CC_CALL_20190301.csv", rows, header=CALL_HEADER, system="cc")
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="cc")
+        assert (result.status, result.rows_loaded, result.rows_rejected) == ("LOADED", 402, 0)
+        loaded = conn.execute(
+            "select _record_no, call_id, agent_id, _load_id, _business_date,"
+            " call_start at time zone 'UTC' from raw.cc_call order by _record_no"
+        ).fetchall()
+        assert manifest(conn, result.load_id)["duplicate_keys"] == 2  # CA..07 twice, CA..08 thrice
+    assert [r[0] for r in loaded] == list(range(1, 403))
+    assert [r[1] for r in loaded] == [row.split(",", 1)[0] for row in rows]
+    assert loaded[9][2] == "G00\n10"
+    assert {(r[3], str(r[4])) for r in loaded} == {(result.load_id, "2019-03-01")}
+    assert str(loaded[0][5]) == "2019-03-01 02:00:00"  # 10:00 in Shanghai is 02:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        ("2019-02-30 10:00:00", "call_start: expected a timestamp"),  # no such day
+        ("1850-03-01 10:00:00", "call_start: expected a timestamp"),  # outside 1900-2199
+    ],
+)
+def test_a_value_the_client_cannot_vouch_for_goes_through_the_staging_checks(
+    scratch_db: str, tmp_path: Path, start: str, reason: str
+) -> None:
+    rows = [call_row(i) for i in range(1, 300)]
+    rows[150] = call_row(151, start=start)
+    path = deliver(tmp_path, "CC_CALL_20190301.csv", rows, header=CALL_HEADER, system="cc")
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="cc")
+        assert (result.status, result.rows_loaded, result.rows_rejected) == ("LOADED", 298, 1)
+        record_no, why = conn.execute("select record_no, reason from raw.quarantine").fetchone()
+    assert record_no == 151 and why.startswith(reason), why
+
+
+def test_a_rerun_skips_a_loaded_file_without_reading_it_unless_it_changed(
+    scratch_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from sqwh.ingest import loader
+
+    path = deliver(tmp_path, "CC_CALL_20190301.csv", [call_row(1)], header=CALL_HEADER, system="cc")
+    fingerprinted: list[Path] = []
+    real = loader.fingerprint
+    monkeypatch.setattr(loader, "fingerprint", lambda p: fingerprinted.append(p) or real(p))
+    with connect(scratch_db) as conn:
+        first = load_file(conn, path, system="cc")
+        archived = Path(manifest(conn, first.load_id)["archive_path"])
+        again = load_file(conn, path, system="cc")
+        assert (again.status, again.reason) == (
+            "SKIPPED",
+            f"already loaded as load {first.load_id}",
+        )
+        assert fingerprinted == []  # same path, size and mtime: not read again
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        touched = load_file(conn, path, system="cc")
+        assert (touched.status, touched.reason) == (
+            "SKIPPED",
+            f"already loaded as load {first.load_id}",
+        )
+        assert fingerprinted == [path]  # mtime differs: fingerprinted, same bytes, skipped
+        # ... and the new mtime is noted: the next run skips it without reading it again
+        assert load_file(conn, path, system="cc").status == "SKIPPED"
+        assert fingerprinted == [path]
+    # the archive copy was written by the load's own read: the file's bytes, no part left over
+    assert archived.read_bytes() == path.read_bytes()
+    assert not list(archived.parent.parent.glob(".incoming-*"))

@@ -143,8 +143,9 @@ class HashingReader(io.RawIOBase):
     """Reads a file once for everything: what passes through feeds sha256, MD5 and the size,
     so the fingerprint costs no pass of its own (it is computed while COPY consumes the data)."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, sink: BinaryIO | None = None) -> None:
         self._raw = raw
+        self._sink = sink  # gets every byte read: the archive copy costs no read of its own
         self._sha, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
 
     def readable(self) -> bool:
@@ -157,10 +158,14 @@ class HashingReader(io.RawIOBase):
             self._sha.update(view)
             self._md5.update(view)
             self._size += n
+            if self._sink is not None:
+                self._sink.write(view)
         return n or 0
 
     def close(self) -> None:
         self._raw.close()
+        if self._sink is not None:
+            self._sink.close()
         super().close()
 
     def finish(self) -> Fingerprint:
@@ -169,12 +174,18 @@ class HashingReader(io.RawIOBase):
             self._sha.update(chunk)
             self._md5.update(chunk)
             self._size += len(chunk)
+            if self._sink is not None:
+                self._sink.write(chunk)
+        if self._sink is not None:
+            self._sink.flush()
         return Fingerprint(self._sha.hexdigest(), self._md5.hexdigest(), self._size)
 
 
-def open_hashed(delivery: Delivery) -> tuple[BinaryIO, HashingReader]:
-    """The uncompressed data, and the reader that fingerprints the file's bytes under it."""
-    hashed = HashingReader(delivery.path.open("rb"))  # type: ignore[arg-type]
+def open_hashed(delivery: Delivery, copy_to: Path | None = None) -> tuple[BinaryIO, HashingReader]:
+    """The uncompressed data, and the reader that fingerprints the file's bytes under it (and,
+    with ``copy_to``, writes them there: the very bytes hashed and loaded)."""
+    sink = copy_to.open("wb") if copy_to is not None else None
+    hashed = HashingReader(delivery.path.open("rb"), sink)  # type: ignore[arg-type]
     buffered = io.BufferedReader(hashed, CHUNK)
     data = gzip.GzipFile(fileobj=buffered) if delivery.compressed else buffered
     return data, hashed  # type: ignore[return-value]

@@ -1,13 +1,15 @@
 """Load delivered extract files into ``raw`` with COPY, one transaction per file.
 
-Per file: identify -> skip if the same bytes were loaded (fingerprinted up front only when a
+Per file: identify -> skip if this very file was loaded (same path, size and mtime as the
+load in force), else skip if the same bytes were loaded (fingerprinted up front only when a
 file of the same size was loaded before) -> check the control file's name and size -> guess
-the encoding from the first MiB -> COPY, straight into ``raw.<entity>`` when every row fits
-its contract, else through a temporary text table whose rows are checked in SQL (good rows
-into ``raw.<entity>``, bad rows into ``raw.quarantine``) -> the same read computed sha256 and
-MD5: check the MD5 and the record count -> flag repeated keys -> replace an earlier delivery
-of the day -> manifest row -> commit. A failure at any step rolls the whole file back, so a
-file is either completely loaded or not at all.
+the encoding from the first MiB -> COPY, straight into ``raw.<entity>`` while the client
+checks every row against the contract on the other core (``rowcheck``), else, when a row is
+not clean, through a temporary text table whose rows are checked in SQL (good rows into
+``raw.<entity>``, bad rows into ``raw.quarantine``) -> the same read computed sha256 and MD5
+and wrote the archive copy: check the MD5 and the record count -> flag repeated keys ->
+replace an earlier delivery of the day -> manifest row -> commit. A failure at any step rolls
+the whole file back, so a file is either completely loaded or not at all.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import time
+import uuid
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ from sqwh.ingest.files import (
     verify_control,
     verify_md5,
 )
+from sqwh.ingest.rowcheck import CheckResult, RowChecker
 from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
 from sqwh.schema import RAW_META_COLUMNS, record_sequence
 
@@ -156,16 +159,29 @@ class NulByte(Exception):
 NUL_MARK = b"\x1a"  # ASCII SUB stands in for NUL (never part of a UTF-8 or GBK/GB18030 character)
 
 
+class Unvouched(Exception):
+    """The client-side row check found a row it cannot vouch for: stop the direct COPY."""
+
+
 def _stream(
-    cur: psycopg.Cursor, delivery: Delivery, copy_sql: sql.Composed, *, mark_nul: bool = False
+    cur: psycopg.Cursor,
+    delivery: Delivery,
+    copy_sql: sql.Composed,
+    *,
+    mark_nul: bool = False,
+    checker: RowChecker | None = None,
+    archive_part: Path | None = None,
 ) -> tuple[int, Fingerprint, int]:
-    """COPY the file; the same read fingerprints it (sha256, MD5, size). Returns (records,
+    """COPY the file; the same read fingerprints it (sha256, MD5, size) and, with a
+    ``checker``, hands every chunk to the client-side row check. Returns (records,
     fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
-    with it, each becomes SUB, which the staging checks quarantine with its row."""
+    with it, each becomes SUB, which the staging checks quarantine with its row. A checker
+    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`. With
+    ``archive_part``, the same read also writes the file's bytes there (see :func:`_archive`)."""
     started = last = time.monotonic()
     nuls = 0
     lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
-    data, hashed = open_hashed(delivery)
+    data, hashed = open_hashed(delivery, archive_part)
     try:
         # a queued writer sends from its own thread, so reading and hashing the next chunk
         # (hashlib releases the GIL) overlap with the server working through the last one
@@ -181,6 +197,10 @@ def _stream(
                     nuls += chunk.count(b"\x00")
                     chunk = chunk.replace(b"\x00", NUL_MARK)
                 copy.write(chunk)
+                if checker is not None:
+                    if checker.failed:
+                        raise Unvouched(checker.result.problem)
+                    checker.feed(chunk)
                 lines += chunk.count(b"\n")
                 now = time.monotonic()
                 if now - last >= PROGRESS_SECONDS:
@@ -207,6 +227,15 @@ def _stream(
     return cur.rowcount, fp, nuls
 
 
+@dataclass
+class Direct:
+    """What the direct COPY of a clean file found."""
+
+    rows: int
+    fp: Fingerprint
+    repeated_keys_possible: bool  # False: the client's key hashes prove every key unique
+
+
 def _copy_direct(
     cur: psycopg.Cursor,
     delivery: Delivery,
@@ -214,13 +243,17 @@ def _copy_direct(
     header: list[str],
     delimiter: str,
     encoding: str,
-) -> tuple[int, Fingerprint] | None:
-    """Clean files with ISO times COPY straight into their raw table: the table's contract
-    CHECK and column defaults (load id, record number, business day) do the rest. Returns
-    None when any row is not clean; the transaction is then as before."""
+    archive_part: Path,
+) -> Direct | None:
+    """Clean files with ISO times COPY straight into their raw table, the column defaults
+    stamping load id, business day and record number, while the client checks every row
+    against the contract (``rowcheck``) on the other core. Returns None when any row is not
+    clean; the transaction is then as before."""
     entity = delivery.entity
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them
+    if encoding.startswith("gb") and ord(delimiter) >= 0x40:
+        return None  # a GBK trail byte can equal this delimiter: only the server splits it right
     first = first_record(delivery, encoding, delimiter)
     if first is not None and _compact_times(entity, header, first):
         # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
@@ -234,12 +267,19 @@ def _copy_direct(
         (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
+    checker = RowChecker(entity, header, delimiter)
+    checked: CheckResult | None = None
     try:
-        streamed = _stream(
-            cur,
-            delivery,
-            _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
-        )
+        try:
+            streamed = _stream(
+                cur,
+                delivery,
+                _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
+                checker=checker,
+                archive_part=archive_part,
+            )
+        finally:
+            checked = checker.finish()
     except NulByte:
         log.info(
             "%s: NUL bytes; loading through the staging table, which quarantines their rows",
@@ -247,17 +287,27 @@ def _copy_direct(
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
-    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+    except (Unvouched, psycopg.DataError, psycopg.IntegrityError) as exc:
+        reason = checked.problem if checked and checked.problem else str(exc).splitlines()[0]
         log.info(
             "%s: not every value reads straight into the typed table (%s); loading through the "
             "staging table, which checks and converts each row",
             delivery.name,
-            str(exc).splitlines()[0],
+            reason,
+        )
+        cur.execute("rollback to savepoint direct_copy")
+        return None
+    if checked.problem is not None or checked.rows != streamed[0]:
+        log.info(
+            "%s: not every value reads straight into the typed table (%s); loading through the "
+            "staging table, which checks and converts each row",
+            delivery.name,
+            checked.problem or f"the client read {checked.rows} records, the server {streamed[0]}",
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
     cur.execute("release savepoint direct_copy")
-    return streamed[0], streamed[1]
+    return Direct(streamed[0], streamed[1], checked.repeated_hash or not checker.hash_keys)
 
 
 def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
@@ -270,7 +320,12 @@ def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool
 
 
 def _copy_into_temp(
-    cur: psycopg.Cursor, delivery: Delivery, columns: list[str], delimiter: str, encoding: str
+    cur: psycopg.Cursor,
+    delivery: Delivery,
+    columns: list[str],
+    delimiter: str,
+    encoding: str,
+    archive_part: Path,
 ) -> tuple[int, Fingerprint, int]:
     cur.execute(
         sql.SQL(
@@ -283,6 +338,7 @@ def _copy_into_temp(
             delivery,
             _copy_sql(sql.Identifier("_staged"), columns, delimiter, encoding),
             mark_nul=True,
+            archive_part=archive_part,
         )
     except psycopg.errors.BadCopyFileFormat as exc:
         # every field is text here, so only the record structure itself can fail
@@ -396,16 +452,26 @@ def _insert_checked(
     return int(loaded), int(rejected)
 
 
-def _archive(path: Path, fp: Fingerprint) -> Path:
+def _archive_part() -> Path:
+    """Where a load writes its copy of the file while it streams it (same file system as the
+    archive, so placing it is a rename)."""
+    folder = settings().archive_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f".incoming-{os.getpid()}-{uuid.uuid4().hex}.part"
+
+
+def _archive(path: Path, part: Path, fp: Fingerprint) -> Path:
     """Keep the delivered bytes, content-addressed, so a publication can be reproduced later.
-    A copy, not a hard link: a sender rewriting the landing file in place must not alter it."""
+    A copy, not a hard link: a sender rewriting the landing file in place must not alter it.
+    The copy was written by the same read that was hashed and loaded (``_stream``), so it is
+    exactly the bytes of ``fp`` and costs no read of its own; here it only gets its name."""
     suffix = ".csv.gz" if path.name.endswith(".gz") else ".csv"
     target = settings().archive_dir / fp.sha256[:2] / f"{fp.sha256}{suffix}"
-    if not target.exists():
+    if target.exists():
+        part.unlink(missing_ok=True)
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+        part.replace(target)
     return target
 
 
@@ -442,6 +508,13 @@ def load_file(
         entity_name = delivery.entity.name
         # the whole file is one transaction: every lock it waits for gives up after the timeout
         conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
+        unchanged = _loaded_unchanged(conn, path)
+        if unchanged is not None:
+            conn.rollback()
+            return LoadResult(
+                path.name, entity_name, "SKIPPED", reason=f"already loaded as load {unchanged}"
+            )
+        mtime_ns = path.stat().st_mtime_ns  # before the fingerprint reads the file
         fp = _fingerprint_if_maybe_loaded(conn, delivery)
         done = (
             fp
@@ -455,7 +528,13 @@ def load_file(
         if done:
             assert fp is not None
             if done[1] == str(path):
-                conn.rollback()
+                # the same bytes at the same path: note its mtime, so that the next run skips
+                # it without reading it (loads from before the mtime column have none)
+                conn.execute(
+                    "update audit.load_manifest set file_mtime_ns = %s where load_id = %s",
+                    (mtime_ns, done[0]),
+                )
+                conn.commit()
                 return LoadResult(
                     path.name, entity_name, "SKIPPED", reason=f"already loaded as load {done[0]}"
                 )
@@ -560,6 +639,21 @@ def _load(
     return _load_verified(conn, delivery, control, header, delimiter, encoding, notes, run_id)
 
 
+def _loaded_unchanged(conn: psycopg.Connection, path: Path) -> int | None:
+    """The load that brought this very file, if it is still in force and the file has the
+    same size and modification time as then: an ingest over a folder of files already loaded
+    then reads none of them again. Anything different (size, mtime, a replaced load) and the
+    file is fingerprinted as before, so the same bytes are still never loaded twice."""
+    stat = path.stat()
+    row = conn.execute(
+        """select load_id from audit.load_manifest
+           where file_path = %s and status = 'LOADED' and byte_size = %s and file_mtime_ns = %s
+           order by load_id desc limit 1""",
+        (str(path), stat.st_size, stat.st_mtime_ns),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 def _fingerprint_if_maybe_loaded(
     conn: psycopg.Connection, delivery: Delivery
 ) -> Fingerprint | None:
@@ -584,6 +678,29 @@ def _load_verified(
     notes: str | None,
     run_id: str | None,
 ) -> LoadResult:
+    # taken before the first byte is read: a file changed after this has another mtime
+    mtime_ns = delivery.path.stat().st_mtime_ns
+    part = _archive_part()
+    try:
+        return _load_streamed(
+            conn, delivery, control, header, delimiter, encoding, notes, run_id, part, mtime_ns
+        )
+    finally:
+        part.unlink(missing_ok=True)  # a load that failed leaves no partial archive copy
+
+
+def _load_streamed(
+    conn: psycopg.Connection,
+    delivery: Delivery,
+    control: ControlRecord,
+    header: list[str],
+    delimiter: str,
+    encoding: str,
+    notes: str | None,
+    run_id: str | None,
+    part: Path,
+    mtime_ns: int,
+) -> LoadResult:
     declared = control.record_count
     with conn.cursor() as cur:
         cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
@@ -606,13 +723,15 @@ def _load_verified(
         cur.execute(
             "set local work_mem = '256MB'"
         )  # duplicate-key hash aggregation stays in memory
-        direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding)
+        direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding, part)
         if direct is not None:
-            rows_read, fp = direct
+            rows_read, fp = direct.rows, direct.fp
             loaded, rejected = rows_read, 0
         else:
             staging_cols = _staging_columns(header, delivery.entity)
-            rows_read, fp, nuls = _copy_into_temp(cur, delivery, staging_cols, delimiter, encoding)
+            rows_read, fp, nuls = _copy_into_temp(
+                cur, delivery, staging_cols, delimiter, encoding, part
+            )
             present = {c for c in staging_cols if not c.startswith("_extra_")}
             # rows with a NUL byte need the row-by-row checks, which quarantine them
             counts = None if nuls else _insert_fast(cur, delivery, load_id, present, rows_read)
@@ -634,7 +753,9 @@ def _load_verified(
                 f"{delivery.path}: {rejected} of {rows_read} records break the contract "
                 f"(over {MAX_REJECT_RATIO:.0%}); whole file refused, nothing loaded. First: {examples}"
             )
-        duplicates = _duplicate_keys(cur, delivery.entity, load_id)
+        # the client's key hashes prove a clean file's keys unique without a server pass
+        maybe_repeated = direct is None or direct.repeated_keys_possible
+        duplicates = _duplicate_keys(cur, delivery.entity, load_id) if maybe_repeated else 0
         if duplicates:
             log.warning(
                 "%s: %s business key(s) occur more than once in the file; they count once",
@@ -642,11 +763,11 @@ def _load_verified(
                 duplicates,
             )
         _replace_earlier_deliveries(cur, delivery, load_id)
-        archived = _archive(delivery.path, fp)
+        archived = _archive(delivery.path, part, fp)
         cur.execute(
             """update audit.load_manifest set rows_read = %s, rows_loaded = %s, rows_rejected = %s,
                    duplicate_keys = %s, encoding = %s, notes = %s, archive_path = %s,
-                   sha256 = %s, md5 = %s, byte_size = %s, finished_at = now()
+                   sha256 = %s, md5 = %s, byte_size = %s, file_mtime_ns = %s, finished_at = now()
                where load_id = %s""",
             (
                 rows_read,
@@ -659,6 +780,7 @@ def _load_verified(
                 fp.sha256,
                 fp.md5,
                 fp.byte_size,
+                mtime_ns,
                 load_id,
             ),
         )

@@ -24,6 +24,11 @@ create table if not exists audit.load_manifest (
 alter table audit.load_manifest add column if not exists duplicate_keys bigint;
 alter table audit.load_manifest add column if not exists encoding text;
 alter table audit.load_manifest add column if not exists notes text;
+-- the loaded file's modification time (ns since the epoch): with file_path and byte_size it
+-- lets a re-run skip a file already loaded without reading (fingerprinting) it again
+alter table audit.load_manifest add column if not exists file_mtime_ns bigint;
+create index if not exists load_manifest_loaded_path
+    on audit.load_manifest (file_path) where status = 'LOADED';
 -- REPLACED: a corrected re-delivery of the same entity and business day superseded this load.
 alter table audit.load_manifest drop constraint if exists load_manifest_status_check;
 alter table audit.load_manifest add constraint load_manifest_status_check
