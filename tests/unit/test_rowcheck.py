@@ -85,3 +85,17 @@ def test_key_hashes_do_not_depend_on_the_batch_layout() -> None:
     mixed = pa.array([b"X", *keys, b"CA12345"], pa.binary())[1:]  # mixed widths
     assert list(_hash_values(uniform)) == [horner(k) for k in keys[1:]]
     assert list(_hash_values(mixed)) == [horner(k) for k in [*keys, b"CA12345"]]
+
+
+def test_past_the_hash_budget_the_server_counts_repeated_keys(monkeypatch) -> None:
+    import sqwh.ingest.rowcheck as rowcheck
+
+    monkeypatch.setattr(rowcheck, "MAX_HASHED_ROWS", 10)
+    data = ("\n".join([",".join(HEADER), *(row(f"CA{i % 30}") for i in range(40))]) + "\n").encode()
+    checker = RowChecker(CALL, HEADER, ",")
+    assert checker.hash_keys
+    checker.feed(data)
+    result = checker.finish()
+    # still vouched for, but no longer hashing: the loader asks the server for the count
+    assert (result.rows, result.problem, checker.hash_keys) == (40, None, False)
+    assert result._hashes == []

@@ -19,8 +19,9 @@ The checker is deliberately no more lenient than the staging checks: when it can
 every row (a bad value, a form it does not handle, a record the CSV reader splits differently
 from the server), the loader rolls the COPY back and the staging path decides, row by row,
 with its own messages. It also counts repeated business keys: a 64-bit hash per row (8 bytes
-a row, the only state that grows with the file); equal hashes send the exact count back to
-the server, so the figure in the manifest is always exact.
+a row, the only state that grows with the file, up to ``MAX_HASHED_ROWS``; bigger files leave
+the count to the server); equal hashes send the exact count back to the server, so the figure
+in the manifest is always exact.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from sqwh.registry import Column, Entity
 
 BLOCK = 1 << 20  # pyarrow parses 1 MiB of the file at a time: memory stays flat
 QUEUE_CHUNKS = 8  # chunks handed over but not yet parsed (each at most loader.CHUNK)
+# key hashes are the one state that grows with the file (8 bytes a row, twice that while
+# sorted): past this many rows the server counts repeated keys instead, so memory stays flat
+MAX_HASHED_ROWS = 4_000_000
 
 INT_FORMS = {
     "int": r"^-?[0-9]{1,9}$",
@@ -202,6 +206,9 @@ class RowChecker:
         for column in self.checked:
             values = batch.column(column.name)
             _check_column(column, values, first)
+        if self.hash_keys and self.result.rows + batch.num_rows > MAX_HASHED_ROWS:
+            self.hash_keys = False  # the loader then asks the server for the exact count
+            self.result._hashes = []
         if self.hash_keys and batch.num_rows:
             h = np.zeros(batch.num_rows, dtype=np.uint64)
             for k in self.entity.key:
