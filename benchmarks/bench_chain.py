@@ -94,6 +94,7 @@ def stage(name: str, work: Path, period: str, scale: float, seed: int) -> dict:
         build_layer(arg, period)
         seconds = time.perf_counter() - t
         rows = _count_tables(LAYER_SCHEMAS[arg]) or None  # None: a layer of views
+        return {"rows": rows, "seconds": seconds, "db_bytes": _db_bytes(), "nodes": _dbt_nodes()}
     elif kind == "gate":
         from sqwh.pipeline import validate
 
@@ -118,6 +119,26 @@ def stage(name: str, work: Path, period: str, scale: float, seed: int) -> dict:
     else:
         raise ValueError(f"unknown stage {name!r}")
     return {"rows": rows, "seconds": seconds, "db_bytes": _db_bytes()}
+
+
+def _dbt_nodes() -> list[tuple[float, str]]:
+    """dbt's own seconds per node of the build that just ran (its run_results.json)."""
+    from sqwh.config import settings
+
+    path = settings().dbt_target_dir / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text()).get("results", [])
+    return sorted(
+        ((round(r.get("execution_time") or 0.0, 1), r["unique_id"]) for r in results),
+        reverse=True,
+    )
+
+
+def _node_name(unique_id: str) -> str:
+    """model.sqwh.fct_calls -> fct_calls; test.sqwh.<name>.<hash> -> <name>; unit tests by name."""
+    kind, _, *rest = unique_id.split(".")
+    return f"unit test {rest[1]}" if kind == "unit_test" and len(rest) > 1 else rest[0]
 
 
 def _published_rows(period: str) -> int:
@@ -172,12 +193,20 @@ class Sampler:
 
     stage_pid: int
     server_pid: int | None
+    work: Path | None = None
+    min_free_gb: float = 0.0
     peak_stage_kb: int = 0
     peak_total_kb: int = 0
+    out_of_disk: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self._stop.is_set():
+            if self.work and shutil.disk_usage(self.work).free < self.min_free_gb * 2**30:
+                # the disk is shared: stop the stage before the database fills it
+                self.out_of_disk = True
+                os.kill(self.stage_pid, 15)
+                return
             children = _children_map()
             stage_kb = sum(_pss_kb(p) for p in _tree(self.stage_pid, children))
             server_kb = (
@@ -214,13 +243,17 @@ def run_stage(name: str, period: str, args: argparse.Namespace, env: dict[str, s
     with log_path.open("w") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-        sampler = Sampler(proc.pid, _server_pid(env))
+        sampler = Sampler(proc.pid, _server_pid(env), args.work, args.min_free_gb)
         thread = threading.Thread(target=sampler.run, daemon=True)
         thread.start()
         out, _ = proc.communicate()
         sampler.stop()
         thread.join()
         wall = time.perf_counter() - started
+    if sampler.out_of_disk:
+        raise SystemExit(
+            f"stage {name} ({period}) stopped: less than {args.min_free_gb} GB free on the disk"
+        )
     line = next((ln for ln in out.splitlines() if ln.startswith("RESULT")), None)
     if proc.returncode != 0 or line is None:
         raise SystemExit(
@@ -242,7 +275,7 @@ def _print_header() -> None:
     )
 
 
-def _print_row(r: dict) -> None:
+def _print_row(r: dict, top: int = 0) -> None:
     rows = "-" if r["rows"] is None else f"{r['rows']:,}"
     rate = "-" if not r["rows"] else f"{r['rows'] / r['seconds']:,.0f}"
     print(
@@ -250,6 +283,13 @@ def _print_row(r: dict) -> None:
         f"{r['peak_stage_mb']:>9.0f}{r['peak_total_mb']:>8.0f}{r['db_bytes'] / 2**20:>9,.0f}",
         flush=True,
     )
+    nodes = r.get("nodes") or []
+    if top and nodes:
+        # where a dbt layer's time goes: its slowest models and tests, dbt's own timing
+        total = sum(s for s, _ in nodes)
+        print(f"    {len(nodes)} nodes, {total:,.0f} s in dbt; slowest: "
+              + ", ".join(f"{_node_name(uid)} {s:.0f}" for s, uid in nodes[:top]),
+              flush=True)  # fmt: skip
 
 
 def machine() -> str:
@@ -275,6 +315,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--warehouse-url", help="an empty PostgreSQL database instead")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--top", type=int, default=6, help="slowest dbt nodes shown per layer")
+    parser.add_argument("--min-free-gb", type=float, default=4.0,
+                        help="stop the run when the disk has less free space")  # fmt: skip
+    parser.add_argument("--drop-landing", action="store_true",
+                        help="delete the half year's delivered files from the landing folder "
+                             "once ingested (the loader keeps a copy in its archive)")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -324,14 +370,18 @@ def main() -> int:
         _print_header()
         for name, period in plan:
             results.append(run_stage(name, period, args, env))
-            _print_row(results[-1])
+            _print_row(results[-1], args.top)
+            if args.drop_landing and name == f"ingest:{SYSTEMS[-1]}":
+                # every file is loaded and archived; the day's files are generated afresh
+                shutil.rmtree(args.work / "landing", ignore_errors=True)
+                print("(landing folder emptied: --drop-landing)", flush=True)
         half = [r for r in results if r["stage"] != "generate"]
         _summary("half year, chain without generate", half)
         print("\none more day of deliveries:")
         _print_header()
         for name, period in day_plan:
             results.append(run_stage(name, period, args, env))
-            _print_row(results[-1])
+            _print_row(results[-1], args.top)
         day = [r for r in results[len(plan) :] if not r["stage"].startswith("generate")]
         _summary("one more day, chain without generate", day)
         day_rows = sum(r["rows"] or 0 for r in day if r["stage"].startswith("ingest"))

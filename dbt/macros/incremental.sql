@@ -93,9 +93,39 @@
     )
 {%- endmacro %}
 
+{#- Post-hook of every incremental model, after delete_stale_rows(): the business key is
+    unique and not null and every row has its load_id, enforced by the table itself (a NOT NULL
+    constraint and a unique index), so no build can write a duplicate or a key-less row and no
+    dbt test has to scan the table for them. A fresh table has dbt's unique index (config
+    below) and the NOT NULLs cost one scan at its first build; later builds find both in
+    place (no scan). A table built before it was incremental gets them here. -#}
+{% macro enforce_key(unique_key) -%}
+    alter table {{ this }}
+        alter column {{ adapter.quote(unique_key) }} set not null,
+        alter column load_id set not null;
+    do $enforce_key$
+    begin
+        if not exists (
+            select 1
+            from pg_index as i
+            inner join pg_attribute as a
+                on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+            where
+                i.indrelid = '{{ this }}'::regclass
+                and i.indisunique
+                and i.indnkeyatts = 1
+                and i.indpred is null
+                and a.attname = '{{ unique_key }}'
+        ) then
+            create unique index on {{ this }} ({{ adapter.quote(unique_key) }});
+        end if;
+    end
+    $enforce_key$
+{%- endmacro %}
+
 {#- The config every incremental model shares: delete+insert by its business key, indexes on
     the key and on the incremental bookkeeping columns (plus the model's own), and the
-    post-hook that drops rows of replaced loads. -#}
+    post-hooks that drop rows of replaced loads and enforce the key (enforce_key()). -#}
 {% macro incremental_config(entity, unique_key, extra_indexes=[]) -%}
     {{ config(
         materialized='incremental',
@@ -107,7 +137,10 @@
             {'columns': ['load_id']},
             {'columns': ['refreshed_at']},
         ] + extra_indexes,
-        post_hook="{{ delete_stale_rows('" ~ entity ~ "') }}",
+        post_hook=[
+            "{{ delete_stale_rows('" ~ entity ~ "') }}",
+            "{{ enforce_key('" ~ unique_key ~ "') }}",
+        ],
     ) }}
 {%- endmacro %}
 

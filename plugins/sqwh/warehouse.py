@@ -130,10 +130,46 @@ def wait_until_ready(pgdata: Path, timeout: float | None = None) -> None:
         time.sleep(0.5)
 
 
+# Settings of the embedded server for a single-host warehouse that bulk-loads and rebuilds
+# tables of tens of millions of rows (initdb's defaults are sized for a small OLTP box).
+# Only settings a reload applies; every one is bounded, so memory stays flat in data size:
+# - max_wal_size / checkpoint_timeout: a 1 GB WAL budget forces a checkpoint every few
+#   hundred thousand COPYed rows, and each checkpoint makes the next writes log whole pages;
+# - work_mem: the facts' DISTINCT ON / window sorts spill less (per sort node, 2 cores);
+# - maintenance_work_mem: the incremental models' unique indexes are built in memory.
+EMBEDDED_SETTINGS = {
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+}
+
+
+def tune_embedded(admin_url: str) -> None:
+    """Apply EMBEDDED_SETTINGS (ALTER SYSTEM + reload) where the server differs."""
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        current = dict(
+            conn.execute(
+                "select name, current_setting(name) from unnest(%s::text[]) as name",
+                (list(EMBEDDED_SETTINGS),),
+            ).fetchall()
+        )
+        stale = [n for n, v in EMBEDDED_SETTINGS.items() if current.get(n) != v]
+        for name in stale:
+            conn.execute(
+                sql.SQL("alter system set {} = {}").format(
+                    sql.Identifier(name), sql.Literal(EMBEDDED_SETTINGS[name])
+                )
+            )
+        if stale:
+            conn.execute("select pg_reload_conf()")
+
+
 def start_embedded() -> str:
     """Start (or attach to) the embedded server and return the warehouse database URL."""
     server = _embedded_server()
-    ensure_database(server.get_uri(EMBEDDED_DB))
+    tune_embedded(server.get_uri("postgres"))
+    ensure_database(server.get_uri(EMBEDDED_DB), byte_order_collation=True)
     return server.get_uri(EMBEDDED_DB)
 
 
@@ -171,8 +207,14 @@ def warehouse_url() -> str:
     return start_embedded()
 
 
-def ensure_database(url: str) -> None:
-    """Create the URL's database if it does not exist yet (needs CREATEDB on the server)."""
+def ensure_database(url: str, *, byte_order_collation: bool = False) -> None:
+    """Create the URL's database if it does not exist yet (needs CREATEDB on the server).
+
+    ``byte_order_collation`` (the embedded warehouse): text sorts by the "C" collation, the
+    character classification stays the server's. UTF-8 byte order is code point order, the
+    order the embedded server's C.UTF-8 default gives too, but "C" compares with memcmp and
+    abbreviated keys instead of strcoll: sorts on text keys (DISTINCT ON, unique indexes,
+    merge joins over call ids) run about 3x faster."""
     try:
         psycopg.connect(url, connect_timeout=10).close()
         return
@@ -182,7 +224,15 @@ def ensure_database(url: str) -> None:
     info = parse_url(url)
     admin = url.replace(f"/{info.dbname}", "/postgres", 1)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.dbname)))
+        create = sql.SQL("create database {}").format(sql.Identifier(info.dbname))
+        if byte_order_collation:
+            row = conn.execute(
+                "select datctype from pg_database where datname = 'template0'"
+            ).fetchone()
+            create += sql.SQL(" template template0 lc_collate 'C' lc_ctype {}").format(
+                sql.Literal(row[0] if row else "C")
+            )
+        conn.execute(create)
 
 
 def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:

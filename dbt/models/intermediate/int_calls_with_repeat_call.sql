@@ -69,7 +69,10 @@ calls as (
 ),
 {%- else %}
 
-calls as (
+-- not materialised: read three times, a materialised CTE would copy every call into a
+-- spilling tuplestore and hash all of them for the final join; inlined, each reference scans
+-- the table (in parallel) and the final join walks its call_id index
+calls as not materialized (
     select * from staged
 ),
 {%- endif %}
