@@ -99,6 +99,8 @@ def postmaster_status(pgdata: Path) -> str | None:
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
         os.kill(int(lines[0]), 0)
+    except PermissionError:
+        pass  # alive, but another user's process (the embedded server runs as its own user)
     except (OSError, ValueError, IndexError):
         return None
     return lines[7].strip() if len(lines) > 7 else "starting"
@@ -174,17 +176,7 @@ def start_embedded() -> str:
 
 
 def embedded_running() -> bool:
-    pid_file = settings().pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        pid = int(pid_file.read_text().splitlines()[0])
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, IndexError):
-        return False
-    except PermissionError:
-        return True
-    return True
+    return postmaster_status(settings().pgdata) is not None
 
 
 def stop_embedded() -> bool:

@@ -20,7 +20,8 @@ import re
 import time
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
@@ -452,12 +453,17 @@ def _insert_checked(
     return int(loaded), int(rejected)
 
 
-def _archive_part() -> Path:
+@contextmanager
+def _archive_part() -> Iterator[Path]:
     """Where a load writes its copy of the file while it streams it (same file system as the
-    archive, so placing it is a rename)."""
+    archive, so placing it is a rename); a load that failed leaves no partial copy."""
     folder = settings().archive_dir
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f".incoming-{os.getpid()}-{uuid.uuid4().hex}.part"
+    part = folder / f".incoming-{os.getpid()}-{uuid.uuid4().hex}.part"
+    try:
+        yield part
+    finally:
+        part.unlink(missing_ok=True)  # already renamed into the archive when the load succeeded
 
 
 def _archive(path: Path, part: Path, fp: Fingerprint) -> Path:
@@ -680,29 +686,8 @@ def _load_verified(
 ) -> LoadResult:
     # taken before the first byte is read: a file changed after this has another mtime
     mtime_ns = delivery.path.stat().st_mtime_ns
-    part = _archive_part()
-    try:
-        return _load_streamed(
-            conn, delivery, control, header, delimiter, encoding, notes, run_id, part, mtime_ns
-        )
-    finally:
-        part.unlink(missing_ok=True)  # a load that failed leaves no partial archive copy
-
-
-def _load_streamed(
-    conn: psycopg.Connection,
-    delivery: Delivery,
-    control: ControlRecord,
-    header: list[str],
-    delimiter: str,
-    encoding: str,
-    notes: str | None,
-    run_id: str | None,
-    part: Path,
-    mtime_ns: int,
-) -> LoadResult:
     declared = control.record_count
-    with conn.cursor() as cur:
+    with _archive_part() as part, conn.cursor() as cur:
         cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
         load_id = _record(
             conn,

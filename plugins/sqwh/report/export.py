@@ -15,6 +15,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from sqwh.report.cells import exact
 from sqwh.report.data import ReportData
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,7 +52,7 @@ def inert(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return exact(value)
     text = str(value)
     if text.startswith(FORMULA_START) and not NUMBER.fullmatch(text):
         return "'" + text
