@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,8 +68,15 @@ class Settings:
 
 
 def settings() -> Settings:
-    project = Path(os.environ.get("SQWH_PROJECT_DIR", _default_project_dir())).resolve()
-    state = Path(os.environ.get("SQWH_HOME", project / ".sqwh")).resolve()
+    return _settings(os.environ.get("SQWH_PROJECT_DIR"), os.environ.get("SQWH_HOME"), os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _settings(project_env: str | None, home_env: str | None, cwd: str) -> Settings:
+    # keyed by what the paths depend on (the variables; the working folder for relative
+    # ones); cached because resolving them costs system calls, twice per file loaded
+    project = Path(project_env or _default_project_dir()).resolve()
+    state = Path(home_env or project / ".sqwh").resolve()
     return Settings(project_dir=project, state_dir=state)
 
 

@@ -58,16 +58,11 @@ def raw_table_ddl(entity: Entity) -> list[sql.Composed]:
     return statements
 
 
-def record_sequence(entity: Entity) -> str:
-    """Regclass text of the entity's record-number sequence, quoted for any table name."""
-    name = f"{entity.table}_record_no".replace('"', '""')
-    return f'raw."{name}"'
-
-
 def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
     """What lets a clean file COPY straight into its raw table: defaults that stamp load id
     and business day from settings of the load transaction (sqwh.load_id,
-    sqwh.business_date), read once per COPY, and the record number from a sequence.
+    sqwh.business_date), read once per COPY. The record number comes with the data: the
+    client writes it in front of each record (``sqwh.ingest.recordno``).
 
     No contract CHECK on the table: the loader checks every row of a direct COPY in the
     client (``sqwh.ingest.rowcheck``, the same rules, on the other core while the server
@@ -75,11 +70,7 @@ def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
     tables are written by the loader only (etl_writer). A CHECK would make the server
     evaluate the contract a second time for every row: 0.6 s of server CPU per 1 M rows."""
     table = sql.Identifier("raw", entity.table)
-    seq = sql.Identifier("raw", f"{entity.table}_record_no")
     return [
-        # cached: one loader holds the entity's advisory lock, so its numbers stay consecutive
-        sql.SQL("create sequence if not exists {} cache 1000").format(seq),
-        sql.SQL("alter sequence {} cache 1000").format(seq),
         # evaluated when COPY starts (private.*_setting are immutable on purpose, see
         # private.sql); no missing_ok: a row inserted outside a load fails loudly
         sql.SQL(
@@ -88,9 +79,11 @@ def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:
         sql.SQL(
             "alter table {} alter column _business_date set default private.business_date_setting()"
         ).format(table),
-        # per row: record numbers straight from the sequence, restarted at 1 for each file
-        sql.SQL("alter table {} alter column _record_no set default nextval({})").format(
-            table, sql.Literal(record_sequence(entity))
+        # no default any more: the sequence it read (earlier versions) cost the server a
+        # lookup and a permission check per row; a row without its number fails loudly
+        sql.SQL("alter table {} alter column _record_no drop default").format(table),
+        sql.SQL("drop sequence if exists {}").format(
+            sql.Identifier("raw", f"{entity.table}_record_no")
         ),
         # the contract CHECK of earlier versions goes (see above); idempotent
         sql.SQL(

@@ -52,9 +52,10 @@ from sqwh.ingest.files import (
     verify_control,
     verify_md5,
 )
+from sqwh.ingest.recordno import RecordNumberer
 from sqwh.ingest.rowcheck import CheckResult, RowChecker
 from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
-from sqwh.schema import RAW_META_COLUMNS, record_sequence
+from sqwh.schema import RAW_META_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,9 @@ def _copy_sql(
     )
 
 
+# files from this size are checked in a thread while they stream; smaller ones (most daily
+# files) at the end, in one go: a thread and its hand-overs cost more than they overlap there
+THREADED_CHECK_FROM = 4 << 20
 PROGRESS_SECONDS = 10.0  # a long COPY says how far it is this often
 
 
@@ -171,13 +175,15 @@ def _stream(
     *,
     mark_nul: bool = False,
     checker: RowChecker | None = None,
+    numberer: RecordNumberer | None = None,
     archive_part: Path | None = None,
 ) -> tuple[int, Fingerprint, int]:
     """COPY the file; the same read fingerprints it (sha256, MD5, size) and, with a
     ``checker``, hands every chunk to the client-side row check. Returns (records,
     fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
     with it, each becomes SUB, which the staging checks quarantine with its row. A checker
-    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`. With
+    that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`. A
+    ``numberer`` writes each record's number in front of it on the way to the server. With
     ``archive_part``, the same read also writes the file's bytes there (see :func:`_archive`)."""
     started = last = time.monotonic()
     nuls = 0
@@ -197,7 +203,7 @@ def _stream(
                         raise NulByte
                     nuls += chunk.count(b"\x00")
                     chunk = chunk.replace(b"\x00", NUL_MARK)
-                copy.write(chunk)
+                copy.write(numberer(chunk) if numberer is not None else chunk)
                 if checker is not None:
                     if checker.failed:
                         raise Unvouched(checker.result.problem)
@@ -260,23 +266,24 @@ def _copy_direct(
         # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
         log.debug("%s: compact timestamps; loading through the staging table", delivery.name)
         return None
-    # record numbers 1, 2, ... for this file: the entity's advisory lock (held) keeps every
-    # other loader off this sequence, and setval also drops this session's cached numbers
-    cur.execute(sql.SQL("select setval({}, 1, false)").format(sql.Literal(record_sequence(entity))))
     cur.execute(
         "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true)",
         (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
-    checker = RowChecker(entity, header, delimiter)
+    threaded = delivery.path.stat().st_size >= THREADED_CHECK_FROM
+    checker = RowChecker(entity, header, delimiter, threaded=threaded)
+    numberer = RecordNumberer(delimiter)
+    columns = ["_record_no", *header]
     checked: CheckResult | None = None
     try:
         try:
             streamed = _stream(
                 cur,
                 delivery,
-                _copy_sql(sql.Identifier("raw", entity.table), header, delimiter, encoding),
+                _copy_sql(sql.Identifier("raw", entity.table), columns, delimiter, encoding),
                 checker=checker,
+                numberer=numberer,
                 archive_part=archive_part,
             )
         finally:
@@ -298,12 +305,14 @@ def _copy_direct(
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
-    if checked.problem is not None or checked.rows != streamed[0]:
+    if checked.problem is not None or not checked.rows == numberer.records == streamed[0]:
         log.info(
             "%s: not every value reads straight into the typed table (%s); loading through the "
             "staging table, which checks and converts each row",
             delivery.name,
-            checked.problem or f"the client read {checked.rows} records, the server {streamed[0]}",
+            checked.problem
+            or f"the client read {checked.rows} records (numbered {numberer.records}), "
+            f"the server {streamed[0]}",
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
@@ -512,16 +521,17 @@ def load_file(
     try:
         delivery = identify(path, registry)
         entity_name = delivery.entity.name
-        # the whole file is one transaction: every lock it waits for gives up after the timeout
-        conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
-        unchanged = _loaded_unchanged(conn, path)
+        _begin(conn)
+        unchanged, same_size_loaded = _earlier_loads(conn, delivery)
         if unchanged is not None:
             conn.rollback()
             return LoadResult(
                 path.name, entity_name, "SKIPPED", reason=f"already loaded as load {unchanged}"
             )
         mtime_ns = path.stat().st_mtime_ns  # before the fingerprint reads the file
-        fp = _fingerprint_if_maybe_loaded(conn, delivery)
+        # fingerprinted up front only if a file of this size was loaded before (maybe these
+        # very bytes); otherwise the load computes it while streaming, with no pass of its own
+        fp = fingerprint(path) if same_size_loaded else None
         done = (
             fp
             and conn.execute(
@@ -574,6 +584,7 @@ def load_file(
             log.info(
                 "%s: %s is not %s after all; loading it as %s", path.name, exc, encoding, detected
             )
+            _begin(conn)
             result = _load(conn, delivery, control, detected, run_id)
         result.seconds = time.monotonic() - started
         rate = result.rows_read / result.seconds if result.seconds else 0
@@ -627,6 +638,11 @@ def load_file(
         )
 
 
+def _begin(conn: psycopg.Connection) -> None:
+    """The whole file is one transaction: every lock it waits for gives up after the timeout."""
+    conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout(),))
+
+
 def _now():
     from datetime import UTC, datetime
 
@@ -645,33 +661,34 @@ def _load(
     return _load_verified(conn, delivery, control, header, delimiter, encoding, notes, run_id)
 
 
-def _loaded_unchanged(conn: psycopg.Connection, path: Path) -> int | None:
-    """The load that brought this very file, if it is still in force and the file has the
-    same size and modification time as then: an ingest over a folder of files already loaded
-    then reads none of them again. Anything different (size, mtime, a replaced load) and the
-    file is fingerprinted as before, so the same bytes are still never loaded twice."""
-    stat = path.stat()
+def _earlier_loads(conn: psycopg.Connection, delivery: Delivery) -> tuple[int | None, bool]:
+    """(The load that brought this very file, if it is still in force and the file has the
+    same size and modification time as then; whether a file of this size was loaded for the
+    entity and day, or as a delivery with records), in one round trip.
+
+    The first lets an ingest over a folder of files already loaded read none of them again;
+    anything different (size, mtime, a replaced load) and the file is fingerprinted as
+    before, so the same bytes are still never loaded twice."""
+    stat = delivery.path.stat()
     row = conn.execute(
-        """select load_id from audit.load_manifest
-           where file_path = %s and status = 'LOADED' and byte_size = %s and file_mtime_ns = %s
-           order by load_id desc limit 1""",
-        (str(path), stat.st_size, stat.st_mtime_ns),
+        """select (select load_id from audit.load_manifest
+                   where file_path = %(path)s and status = 'LOADED' and byte_size = %(size)s
+                     and file_mtime_ns = %(mtime)s
+                   order by load_id desc limit 1),
+                  exists (select from audit.load_manifest
+                   where byte_size = %(size)s and status = 'LOADED'
+                     and (declared_records > 0
+                          or (entity = %(entity)s and business_date = %(day)s)))""",
+        {
+            "path": str(delivery.path),
+            "size": stat.st_size,
+            "mtime": stat.st_mtime_ns,
+            "entity": delivery.entity.name,
+            "day": delivery.business_date,
+        },
     ).fetchone()
-    return int(row[0]) if row else None
-
-
-def _fingerprint_if_maybe_loaded(
-    conn: psycopg.Connection, delivery: Delivery
-) -> Fingerprint | None:
-    """The fingerprint, if a file of this size was loaded before (maybe these very bytes);
-    otherwise None: no pass of its own, the load computes it while streaming."""
-    maybe = conn.execute(
-        """select 1 from audit.load_manifest
-           where byte_size = %s and status = 'LOADED'
-             and (declared_records > 0 or (entity = %s and business_date = %s)) limit 1""",
-        (delivery.path.stat().st_size, delivery.entity.name, delivery.business_date),
-    ).fetchone()
-    return fingerprint(delivery.path) if maybe else None
+    assert row is not None
+    return (int(row[0]) if row[0] is not None else None), bool(row[1])
 
 
 def _load_verified(
@@ -688,7 +705,6 @@ def _load_verified(
     mtime_ns = delivery.path.stat().st_mtime_ns
     declared = control.record_count
     with _archive_part() as part, conn.cursor() as cur:
-        cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout())))
         load_id = _record(
             conn,
             delivery.path,
@@ -699,15 +715,15 @@ def _load_verified(
             status="LOADED",
             run_id=run_id,
         )
-        # one load per entity at a time: record numbers and day replacement stay consistent
+        # one round trip (this runs for every file): one load per entity at a time, so record
+        # numbers and day replacement stay consistent; extract times are local times; the
+        # duplicate-key hash aggregation stays in memory
         cur.execute(
-            "select pg_advisory_xact_lock(hashtext('sqwh.load'), hashtext(%s))",
+            """select pg_advisory_xact_lock(hashtext('sqwh.load'), hashtext(%s)),
+                      set_config('timezone', 'Asia/Shanghai', true),
+                      set_config('work_mem', '256MB', true)""",
             (delivery.entity.name,),
         )
-        cur.execute("set local timezone = 'Asia/Shanghai'")  # extract times are local times
-        cur.execute(
-            "set local work_mem = '256MB'"
-        )  # duplicate-key hash aggregation stays in memory
         direct = _copy_direct(cur, delivery, load_id, header, delimiter, encoding, part)
         if direct is not None:
             rows_read, fp = direct.rows, direct.fp

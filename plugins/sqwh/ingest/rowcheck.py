@@ -103,9 +103,13 @@ class _ChunkPipe(io.RawIOBase):
 
 
 class RowChecker:
-    """Checks, in its own thread, the rows of the chunks handed to :meth:`feed`."""
+    """Checks the rows of the chunks handed to :meth:`feed`: in its own thread while they
+    stream, or, with ``threaded=False`` (small files, where starting and feeding a thread
+    costs more than it overlaps), all at once in :meth:`finish`."""
 
-    def __init__(self, entity: Entity, header: list[str], delimiter: str) -> None:
+    def __init__(
+        self, entity: Entity, header: list[str], delimiter: str, *, threaded: bool = True
+    ) -> None:
         self.entity = entity
         self.header = header
         known = set(entity.column_names)
@@ -140,8 +144,11 @@ class RowChecker:
         )
         self.result = CheckResult()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqwh-rowcheck", daemon=True)
-        self._thread.start()
+        self._held: list[bytes] | None = None if threaded else []
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="sqwh-rowcheck", daemon=True)
+            self._thread.start()
 
     @property
     def failed(self) -> bool:
@@ -149,13 +156,19 @@ class RowChecker:
 
     def feed(self, chunk: bytes) -> None:
         """Hand over the next chunk of the file (blocks while the checker is behind)."""
-        if not self._stop.is_set():
+        if self._held is not None:
+            self._held.append(bytes(chunk))
+        elif not self._stop.is_set():
             self._pipe.queue.put(bytes(chunk))
 
     def finish(self) -> CheckResult:
         """End of the file: wait for the last rows, decide on repeated keys."""
-        self._close()
-        self._thread.join()
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._run(io.BytesIO(b"".join(held)))
+        else:
+            self._close()
+            self._join()
         result = self.result
         if result.problem is None and result._hashes:
             hashes = np.concatenate(result._hashes)
@@ -167,17 +180,23 @@ class RowChecker:
 
     def abort(self) -> None:
         self._stop.set()
+        self._held = None
         self._close()
-        self._thread.join()
+        self._join()
 
     def _close(self) -> None:
         # never blocks for long: the thread drains the queue until it sees the end
-        self._pipe.queue.put(None)
+        if self._thread is not None:
+            self._pipe.queue.put(None)
 
-    def _run(self) -> None:
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, source: io.BytesIO | None = None) -> None:
         try:
             reader = pacsv.open_csv(
-                pa.PythonFile(self._pipe, mode="r"),
+                source if source is not None else pa.PythonFile(self._pipe, mode="r"),
                 read_options=self._options[0],
                 parse_options=self._options[1],
                 convert_options=self._options[2],
@@ -196,7 +215,7 @@ class RowChecker:
         finally:
             self._stop.set()
             # let the COPY loop finish its puts: drain until the end marker
-            if not self._pipe._eof:
+            if source is None and not self._pipe._eof:
                 while self._pipe.queue.get() is not None:
                     pass
                 self._pipe._eof = True
