@@ -31,30 +31,31 @@ def row(call_id: str = "CA1", start: str = "2019-03-01 10:00:00", **cells: str) 
     return ",".join(values[h] for h in HEADER)
 
 
-@pytest.fixture(params=[True, False], ids=["threaded", "inline"])
-def threaded(request) -> bool:
-    """Both ways the loader runs the checker: in a thread (big files) or in finish()."""
+@pytest.fixture(params=[0, 100, 1 << 30], ids=["threaded", "thread-later", "inline"])
+def thread_from(request) -> int:
+    """Every way the loader runs the checker: a thread from the first chunk, a thread that
+    starts once 100 bytes have come (the held chunks handed over), all in finish()."""
     return request.param
 
 
-def check(rows: list[str], chunk: int = 7, *, threaded: bool = True):
+def check(rows: list[str], chunk: int = 7, *, thread_from: int = 0):
     data = ("\n".join([",".join(HEADER), *rows]) + "\n").encode()
-    checker = RowChecker(CALL, HEADER, ",", threaded=threaded)
+    checker = RowChecker(CALL, HEADER, ",", thread_from=thread_from)
     for i in range(0, len(data), chunk):  # chunk borders anywhere, even inside a record
         checker.feed(data[i : i + chunk])
     return checker.finish()
 
 
-def test_clean_rows_are_vouched_for_and_counted_as_records(threaded: bool) -> None:
+def test_clean_rows_are_vouched_for_and_counted_as_records(thread_from: int) -> None:
     rows = [row(f"CA{i}") for i in range(50)]
     rows[3] = row("CA3", caller_no='"1530\n0001111"')  # a quoted line break: one record
     rows[4] = row("CA4", start="2020-02-29 23:59:59")  # a leap day
-    result = check(rows, threaded=threaded)
+    result = check(rows, thread_from=thread_from)
     assert (result.rows, result.problem, result.repeated_hash) == (50, None, False)
 
 
-def test_a_repeated_key_is_noticed(threaded: bool) -> None:
-    result = check([row("CA1"), row("CA22"), row("CA1")], threaded=threaded)
+def test_a_repeated_key_is_noticed(thread_from: int) -> None:
+    result = check([row("CA1"), row("CA22"), row("CA1")], thread_from=thread_from)
     assert (result.problem, result.repeated_hash) == (None, True)
 
 
@@ -75,9 +76,9 @@ def test_a_repeated_key_is_noticed(threaded: bool) -> None:
     ],
 )
 def test_a_row_breaking_the_contract_is_not_vouched_for(
-    cells: dict, problem: str, threaded: bool
+    cells: dict, problem: str, thread_from: int
 ) -> None:
-    result = check([row("CA1"), row("CA2", **cells), row("CA3")], threaded=threaded)
+    result = check([row("CA1"), row("CA2", **cells), row("CA3")], thread_from=thread_from)
     assert result.problem is not None and problem in result.problem, result.problem
 
 

@@ -137,8 +137,9 @@ def _copy_sql(
     )
 
 
-# files from this size are checked in a thread while they stream; smaller ones (most daily
-# files) at the end, in one go: a thread and its hand-overs cost more than they overlap there
+# files from this size (uncompressed) are checked in a thread while they stream; smaller ones
+# (most daily files) at the end, in one go: a thread and its hand-overs cost more than they
+# overlap there
 THREADED_CHECK_FROM = 4 << 20
 PROGRESS_SECONDS = 10.0  # a long COPY says how far it is this often
 
@@ -271,8 +272,7 @@ def _copy_direct(
         (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
-    threaded = delivery.path.stat().st_size >= THREADED_CHECK_FROM
-    checker = RowChecker(entity, header, delimiter, threaded=threaded)
+    checker = RowChecker(entity, header, delimiter, thread_from=THREADED_CHECK_FROM)
     numberer = RecordNumberer(delimiter)
     columns = ["_record_no", *header]
     checked: CheckResult | None = None

@@ -103,12 +103,14 @@ class _ChunkPipe(io.RawIOBase):
 
 
 class RowChecker:
-    """Checks the rows of the chunks handed to :meth:`feed`: in its own thread while they
-    stream, or, with ``threaded=False`` (small files, where starting and feeding a thread
-    costs more than it overlaps), all at once in :meth:`finish`."""
+    """Checks the rows of the chunks handed to :meth:`feed`, in its own thread while they
+    stream. With ``thread_from`` (bytes), the chunks are held until that much has come and
+    the thread starts only then: a small file is checked all at once in :meth:`finish`,
+    where a thread and its hand-overs would cost more than they overlap. Counted in the
+    uncompressed bytes, so what is held never exceeds ``thread_from`` plus one chunk."""
 
     def __init__(
-        self, entity: Entity, header: list[str], delimiter: str, *, threaded: bool = True
+        self, entity: Entity, header: list[str], delimiter: str, *, thread_from: int = 0
     ) -> None:
         self.entity = entity
         self.header = header
@@ -144,11 +146,19 @@ class RowChecker:
         )
         self.result = CheckResult()
         self._stop = threading.Event()
-        self._held: list[bytes] | None = None if threaded else []
+        self._thread_from = thread_from
+        self._held: list[bytes] | None = []
+        self._held_bytes = 0
         self._thread: threading.Thread | None = None
-        if threaded:
-            self._thread = threading.Thread(target=self._run, name="sqwh-rowcheck", daemon=True)
-            self._thread.start()
+        if thread_from <= 0:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        held, self._held = self._held or [], None
+        self._thread = threading.Thread(target=self._run, name="sqwh-rowcheck", daemon=True)
+        self._thread.start()
+        for chunk in held:
+            self._pipe.queue.put(chunk)
 
     @property
     def failed(self) -> bool:
@@ -158,6 +168,9 @@ class RowChecker:
         """Hand over the next chunk of the file (blocks while the checker is behind)."""
         if self._held is not None:
             self._held.append(bytes(chunk))
+            self._held_bytes += len(chunk)
+            if self._held_bytes >= self._thread_from:
+                self._start_thread()
         elif not self._stop.is_set():
             self._pipe.queue.put(bytes(chunk))
 
