@@ -9,6 +9,7 @@
 Each runs in its own process so peak memory (max RSS) is its own. Prints rows/s, MB/s, peak
 memory and ratios against raw COPY. Usage:
     python benchmarks/bench_ingest.py [--rows 2000000] [--skip-pandas] [--file CC_CALL_....csv]
+                                      [--repeat 7]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,7 +114,9 @@ def run_loader(path: Path, url: str) -> None:
         after = backend_cpu(conn)
         if before is not None and after is not None:
             BACKEND_CPU.append(after - before)
-        conn.execute("delete from raw.cc_call where _load_id = %s", (result.load_id,))
+        # the scratch database's own table: emptied whole, so the next round starts as this
+        # one did (2 M deleted rows would bring autovacuum into the next round's timing)
+        conn.execute("truncate raw.cc_call")
         conn.execute("delete from audit.load_manifest where load_id = %s", (result.load_id,))
         conn.commit()
 
@@ -149,16 +153,22 @@ def child(way: str, path: str, url: str) -> None:
         from sqwh.schema import bootstrap
 
         bootstrap(url)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     WAYS[way](Path(path), url)
     seconds = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_started  # every thread of this process
     # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec)
     status = Path("/proc/self/status").read_text()
     peak_mb = (
         int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:"))) / 1024
     )
     server = BACKEND_CPU[0] if BACKEND_CPU else None
-    print("RESULT" + json.dumps({"seconds": seconds, "peak_mb": peak_mb, "server_cpu": server}))
+    print(
+        "RESULT"
+        + json.dumps(
+            {"seconds": seconds, "peak_mb": peak_mb, "server_cpu": server, "client_cpu": client_cpu}
+        )
+    )
 
 
 @contextmanager
@@ -185,6 +195,54 @@ def scratch_database(url: str) -> Iterator[str]:
             conn.execute(drop)
 
 
+def _settle(url: str) -> None:
+    """Untimed, before each way: a checkpoint, and the page cache's dirty data written back,
+    so that no way pays for the writes of the one before it (each writes ~1 GB: table, WAL,
+    and the loader's archive copy)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("checkpoint")
+    except psycopg.errors.InsufficientPrivilege:
+        pass  # a server where the bench's role may not: the ways then share its checkpoints
+    os.sync()
+
+
+def _run_child(way: str, path: Path, url: str) -> dict | None:
+    _settle(url)
+    proc = subprocess.run(
+        [sys.executable, str(HERE), "--child", way, str(path), url],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if proc.returncode != 0 or line is None:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(line[6:])
+
+
+def _print_table(results: dict[str, dict], rows: int, mb: float, title: str) -> None:
+    base = results["raw COPY"]["seconds"]
+    base_cpu = results["raw COPY"].get("server_cpu")
+    print(
+        f"\n{title}\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}"
+        f"{'vs raw COPY':>13}{'server CPU s':>14}{'vs raw':>8}{'client CPU s':>14}"
+    )
+    for way, r in results.items():
+        cpu = r.get("server_cpu")
+        cpu_cols = (
+            f"{cpu:>14.2f}{base_cpu / cpu:>8.0%}" if cpu and base_cpu else f"{'n/a':>14}{'':>8}"
+        )
+        print(
+            f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
+            f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}{cpu_cols}{r['client_cpu']:>14.2f}",
+            flush=True,
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -193,6 +251,12 @@ def main() -> int:
         "--file",
         type=Path,
         help="an existing CC_CALL delivery (with its .chk) instead of generating one",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the ways, interleaved; each round is printed and the medians compared",
     )
     parser.add_argument("--child", nargs=3, metavar=("WAY", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,37 +278,41 @@ def main() -> int:
             path, rows = build_file(args.rows, Path(tmp))
         mb = path.stat().st_size / 1e6
         print(f"file: {rows:,} rows, {mb:,.0f} MB", flush=True)
-        results = {}
-        for way in WAYS:
-            if way == "pandas to_sql" and args.skip_pandas:
-                continue
-            print(f"running {way} ...", flush=True)
-            proc = subprocess.run(
-                [sys.executable, str(HERE), "--child", way, str(path), url],
-                capture_output=True,
-                text=True,
-                env=os.environ.copy(),
-            )
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
-            if proc.returncode != 0 or line is None:
-                print(proc.stderr[-2000:], file=sys.stderr)
-                return 1
-            results[way] = json.loads(line[6:])
-    base = results["raw COPY"]["seconds"]
-    base_cpu = results["raw COPY"].get("server_cpu")
-    print(
-        f"\n{'way':<15}{'seconds':>9}{'rows/s':>12}{'MB/s':>8}{'peak MB':>9}{'vs raw COPY':>13}"
-        f"{'server CPU s':>14}{'vs raw':>8}"
-    )
-    for way, r in results.items():
-        cpu = r.get("server_cpu")
-        cpu_cols = (
-            f"{cpu:>14.2f}{base_cpu / cpu:>8.0%}" if cpu and base_cpu else f"{'n/a':>14}{'':>8}"
-        )
-        print(
-            f"{way:<15}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{mb / r['seconds']:>8.1f}"
-            f"{r['peak_mb']:>9.0f}{base / r['seconds']:>12.0%}{cpu_cols}"
-        )
+        rounds: list[dict[str, dict]] = []
+        for round_no in range(1, args.repeat + 1):
+            results = {}
+            for way in WAYS:
+                if way == "pandas to_sql" and args.skip_pandas:
+                    continue
+                print(f"round {round_no}: running {way} ...", flush=True)
+                result = _run_child(way, path, url)
+                if result is None:
+                    return 1
+                results[way] = result
+            rounds.append(results)
+            if args.repeat > 1:
+                _print_table(rounds[-1], rows, mb, f"round {round_no}")
+    median = {
+        way: {
+            k: statistics.median(r[way][k] for r in rounds)
+            if all(r[way].get(k) is not None for r in rounds)
+            else None
+            for k in rounds[0][way]
+        }
+        for way in rounds[0]
+    }
+    title = f"median of {args.repeat} rounds" if args.repeat > 1 else ""
+    _print_table(median, rows, mb, title)
+    if args.repeat > 1:
+        # each round's ways ran back to back: their ratio is the paired comparison
+        for way in median:
+            if way != "raw COPY":
+                ratios = [r["raw COPY"]["seconds"] / r[way]["seconds"] for r in rounds]
+                print(
+                    f"{way} vs raw COPY, round by round: "
+                    + " ".join(f"{x:.0%}" for x in ratios)
+                    + f"; median {statistics.median(ratios):.0%}"
+                )
     return 0
 
 

@@ -69,3 +69,14 @@ def test_random_files_and_chunk_borders_agree_with_a_csv_reader() -> None:
 def test_a_header_only_file_has_no_records() -> None:
     assert numbered(b"a|b\n", 3)[1] == 0
     assert numbered(b"a|b", 3)[1] == 0
+
+
+def test_numbers_of_every_width_are_written_digit_for_digit() -> None:
+    # the digits come from lookup tables in groups of 2 + 4 + 4: cross every group border
+    for first in (9_998, 99_999_998, 1_234_567_890, 9_999_999_997):
+        numberer = RecordNumberer("|")
+        numberer._next = first
+        out = bytes(numberer(b"a\nb\nc\n"))
+        assert out == b"".join(
+            b"%010d|%s\n" % (first + i, v) for i, v in enumerate([b"a", b"b", b"c"])
+        )

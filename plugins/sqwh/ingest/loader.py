@@ -209,10 +209,13 @@ def _stream(
                     if checker.failed:
                         raise Unvouched(checker.result.problem)
                     checker.feed(chunk)
-                lines += chunk.count(b"\n")
+                if numberer is None:
+                    lines += chunk.count(b"\n")
                 now = time.monotonic()
                 if now - last >= PROGRESS_SECONDS:
                     last = now
+                    if numberer is not None:
+                        lines = numberer.records
                     log.info(
                         "%s: ~%s rows streamed, %.0f rows/s",
                         delivery.name,
