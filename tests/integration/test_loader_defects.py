@@ -25,6 +25,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -36,6 +37,7 @@ from sqwh.registry import Column, Entity, load_registry
 from sqwh.warehouse import connect
 
 REG = load_registry()
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # extract times are local times
 ORDER = REG.entity("BSS_ORDER")  # compact timestamps, '|' delimited
 CALL = REG.entity("CC_CALL")  # ISO timestamps, ',' delimited
 CARE = REG.entity("CRM_CARE")  # Chinese text, GBK by default
@@ -560,14 +562,32 @@ def test_keys_repeated_inside_a_file_are_flagged_in_the_manifest(
 # --- routine loads: quiet logs, progress, asset events ---------------------------------------
 
 
-def test_compact_timestamps_load_without_a_failed_direct_copy_and_log_rows_per_second(
+def test_compact_timestamps_load_by_the_direct_copy_and_log_rows_per_second(
     scratch_db: str, landing: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = delivered(landing, ORDER, "BSS_ORDER_20190102.csv")
     caplog.set_level(logging.DEBUG, logger="sqwh.ingest")
     with connect(scratch_db) as conn:
         result = load_file(conn, path, system="bss")
-        reconcile_loaded(conn, result, path, ORDER)
+        header, rows = reconcile_loaded(conn, result, path, ORDER)
+        times = [c.name for c in ORDER.columns if c.type == "timestamp"]
+        loaded = conn.execute(
+            sql.SQL("select _record_no, {} from raw.bss_order where _load_id = %s").format(
+                sql.SQL(", ").join(map(sql.Identifier, times))
+            ),
+            (result.load_id,),
+        ).fetchall()
+    # the direct COPY took them (the client rewrote them for the server): no staging table
+    assert not [r for r in caplog.records if "staging table" in r.getMessage()]
+    # each value is the file's YYYYMMDDHHMMSS, a Shanghai local time, read without the loader
+    assert {n: list(values) for n, *values in loaded} == {
+        n: [
+            datetime.strptime(v, "%Y%m%d%H%M%S").replace(tzinfo=SHANGHAI) if v else None
+            for v in (row[header.index(t)] for t in times)
+        ]
+        for n, row in enumerate(rows, 1)
+    }
+    assert sum(v is not None for _, *values in loaded for v in values) > len(rows)
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert len(messages) == 1, messages  # only the summary: nothing that reads like a problem
     assert re.fullmatch(

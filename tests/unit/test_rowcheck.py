@@ -108,3 +108,38 @@ def test_past_the_hash_budget_the_server_counts_repeated_keys(monkeypatch) -> No
     # still vouched for, but no longer hashing: the loader asks the server for the count
     assert (result.rows, result.problem, checker.hash_keys) == (40, None, False)
     assert result._hashes == []
+
+
+def check_compact(starts: list[str]):
+    data = "\n".join([",".join(HEADER), *(row(f"CA{i}", s) for i, s in enumerate(starts))]) + "\n"
+    checker = RowChecker(CALL, HEADER, ",", compact_times=True)
+    checker.feed(data.encode())
+    return checker.finish()
+
+
+def test_with_the_compact_rewrite_a_real_compact_timestamp_is_vouched_for() -> None:
+    result = check_compact(["20190301100000", "20200229235959", "21991231000000"])
+    assert (result.rows, result.problem) == (3, None)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "20190229100000",  # not a leap year
+        "20190431100000",
+        "18991231235959",
+        "20190301240000",
+        "20190301106000",
+        "2019030110000X",
+        "2019030110000",  # 13 digits
+        "20190301",  # a compact date in a timestamp column: the staging path converts it
+    ],
+)
+def test_with_the_compact_rewrite_a_bad_compact_timestamp_is_not_vouched_for(start: str) -> None:
+    result = check_compact(["20190301100000", start])
+    assert result.problem is not None and "call_start" in result.problem, result.problem
+
+
+def test_compact_and_iso_values_in_one_column_are_not_vouched_for() -> None:
+    result = check_compact(["20190301100000", "2019-03-01 10:00:00"])
+    assert "call_start: not every value is in one form" in result.problem

@@ -33,6 +33,7 @@ from psycopg.copy import QueuedLibpqWriter
 
 from sqwh.config import settings
 from sqwh.ingest import checks
+from sqwh.ingest.compact import CompactTimes, NotPlain
 from sqwh.ingest.files import (
     CHUNK,
     ControlRecord,
@@ -177,6 +178,7 @@ def _stream(
     mark_nul: bool = False,
     checker: RowChecker | None = None,
     numberer: RecordNumberer | None = None,
+    rewriter: CompactTimes | None = None,
     archive_part: Path | None = None,
 ) -> tuple[int, Fingerprint, int]:
     """COPY the file; the same read fingerprints it (sha256, MD5, size) and, with a
@@ -184,11 +186,11 @@ def _stream(
     fingerprint, NUL bytes marked). Without ``mark_nul`` a NUL byte raises :class:`NulByte`;
     with it, each becomes SUB, which the staging checks quarantine with its row. A checker
     that finds a row it cannot vouch for stops the COPY with :class:`Unvouched`. A
-    ``numberer`` writes each record's number in front of it on the way to the server. With
+    ``numberer`` writes each record's number in front of it on the way to the server, after
+    a ``rewriter`` made its compact timestamps readable for the server. With
     ``archive_part``, the same read also writes the file's bytes there (see :func:`_archive`)."""
-    started = last = time.monotonic()
+    progress = _Progress(delivery.name, numberer)
     nuls = 0
-    lines = 0  # line breaks streamed: rows so far, give or take quoted line breaks
     data, hashed = open_hashed(delivery, archive_part)
     try:
         # a queued writer sends from its own thread, so reading and hashing the next chunk
@@ -204,24 +206,14 @@ def _stream(
                         raise NulByte
                     nuls += chunk.count(b"\x00")
                     chunk = chunk.replace(b"\x00", NUL_MARK)
-                copy.write(numberer(chunk) if numberer is not None else chunk)
+                _send(copy, chunk, numberer, rewriter)
                 if checker is not None:
                     if checker.failed:
                         raise Unvouched(checker.result.problem)
                     checker.feed(chunk)
-                if numberer is None:
-                    lines += chunk.count(b"\n")
-                now = time.monotonic()
-                if now - last >= PROGRESS_SECONDS:
-                    last = now
-                    if numberer is not None:
-                        lines = numberer.records
-                    log.info(
-                        "%s: ~%s rows streamed, %.0f rows/s",
-                        delivery.name,
-                        f"{lines:,}",
-                        lines / (now - started),
-                    )
+                progress.streamed(chunk)
+            if rewriter is not None:
+                _send(copy, rewriter.finish(), numberer)
             fp = hashed.finish()
     except (EOFError, OSError, zlib.error) as exc:
         raise RefusedFile(
@@ -236,6 +228,42 @@ def _stream(
             f"{exc.diag.message_primary} (line {line[1] if line else '?'})"
         ) from None
     return cur.rowcount, fp, nuls
+
+
+class _Progress:
+    """A long COPY says how far it is every ``PROGRESS_SECONDS``: the records numbered so far,
+    or without a numberer the line breaks (give or take quoted ones)."""
+
+    def __init__(self, name: str, numberer: RecordNumberer | None) -> None:
+        self._name, self._numberer = name, numberer
+        self._started = self._last = time.monotonic()
+        self._lines = 0
+
+    def streamed(self, chunk: bytes) -> None:
+        if self._numberer is None:
+            self._lines += chunk.count(b"\n")
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_SECONDS:
+            self._last = now
+            rows = self._numberer.records if self._numberer is not None else self._lines
+            log.info(
+                "%s: ~%s rows streamed, %.0f rows/s",
+                self._name,
+                f"{rows:,}",
+                rows / (now - self._started),
+            )
+
+
+def _send(
+    copy: psycopg.Copy,
+    chunk: bytes,
+    numberer: RecordNumberer | None,
+    rewriter: CompactTimes | None = None,
+) -> None:
+    if rewriter is not None:
+        chunk = rewriter(chunk)  # whole records only: the cut-off end waits for the next chunk
+    if chunk:
+        copy.write(numberer(chunk) if numberer is not None else chunk)
 
 
 @dataclass
@@ -266,16 +294,27 @@ def _copy_direct(
     if encoding.startswith("gb") and ord(delimiter) >= 0x40:
         return None  # a GBK trail byte can equal this delimiter: only the server splits it right
     first = first_record(delivery, encoding, delimiter)
-    if first is not None and _compact_times(entity, header, first):
-        # PostgreSQL cannot read YYYYMMDDHHMMSS as a timestamp; the staging path converts it
-        log.debug("%s: compact timestamps; loading through the staging table", delivery.name)
+    compact = _compact_types(entity, header, first) if first is not None else set()
+    if "date" in compact:
+        # PostgreSQL reads YYYYMMDD as a date, but the client does not vouch for that form;
+        # the staging path converts it
+        log.debug("%s: compact dates; loading through the staging table", delivery.name)
         return None
+    # YYYYMMDDHHMMSS: the client checks it and makes it readable for the server on the way
+    times = [h for h in header if h in entity.column_names and entity.column(h).type == "timestamp"]
+    rewriter = CompactTimes(header, delimiter, times) if "timestamp" in compact else None
     cur.execute(
         "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true)",
         (str(load_id), delivery.business_date.isoformat()),
     )
     cur.execute("savepoint direct_copy")
-    checker = RowChecker(entity, header, delimiter, thread_from=THREADED_CHECK_FROM)
+    checker = RowChecker(
+        entity,
+        header,
+        delimiter,
+        thread_from=THREADED_CHECK_FROM,
+        compact_times=rewriter is not None,
+    )
     numberer = RecordNumberer(delimiter)
     columns = ["_record_no", *header]
     checked: CheckResult | None = None
@@ -287,6 +326,7 @@ def _copy_direct(
                 _copy_sql(sql.Identifier("raw", entity.table), columns, delimiter, encoding),
                 checker=checker,
                 numberer=numberer,
+                rewriter=rewriter,
                 archive_part=archive_part,
             )
         finally:
@@ -298,7 +338,7 @@ def _copy_direct(
         )
         cur.execute("rollback to savepoint direct_copy")
         return None
-    except (Unvouched, psycopg.DataError, psycopg.IntegrityError) as exc:
+    except (Unvouched, NotPlain, psycopg.DataError, psycopg.IntegrityError) as exc:
         reason = checked.problem if checked and checked.problem else str(exc).splitlines()[0]
         log.info(
             "%s: not every value reads straight into the typed table (%s); loading through the "
@@ -323,13 +363,17 @@ def _copy_direct(
     return Direct(streamed[0], streamed[1], checked.repeated_hash or not checker.hash_keys)
 
 
-def _compact_times(entity: Entity, header: list[str], record: list[str]) -> bool:
-    """True if a timestamp or date of this record is in the compact form (no '-')."""
-    for name, value in zip(header, record, strict=False):
-        if name in entity.column_names and entity.column(name).type in ("timestamp", "date"):
-            if value and "-" not in value:
-                return True
-    return False
+def _compact_types(entity: Entity, header: list[str], record: list[str]) -> set[str]:
+    """The types ("timestamp", "date") of which this record has a value in a compact form
+    (no '-')."""
+    return {
+        entity.column(name).type
+        for name, value in zip(header, record, strict=False)
+        if name in entity.column_names
+        and entity.column(name).type in ("timestamp", "date")
+        and value
+        and "-" not in value
+    }
 
 
 def _copy_into_temp(

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from psycopg.abc import Buffer
 
+from sqwh.ingest.splice import Splicer
+
 WIDTH = 10  # digits: record numbers up to 9,999,999,999
 # the digits of 0000..9999: a number's ten digits are three lookups (2 + 4 + 4), not ten
 # divisions per record
@@ -29,22 +31,15 @@ _DIGITS2 = _DIGITS4[:100, 2:]
 _NEWLINE, _QUOTE = 10, 34
 
 
-class RecordNumberer:
+class RecordNumberer(Splicer):
     """Prefix every record of a CSV stream with its number; feed it the chunks in order."""
 
     def __init__(self, delimiter: str) -> None:
+        super().__init__()
         self._delimiter = ord(delimiter)
         self._next = 0  # the header line is record 0
         self._at_start = True  # the next byte begins a record
         self._in_quote = False
-        # reused from chunk to chunk (line-break flags, then the bytes the prefixes skip):
-        # fresh arrays of a chunk's size cost page faults on every chunk
-        self._flags = np.empty(0, dtype=bool)
-
-    def _scratch(self, size: int) -> np.ndarray:
-        if len(self._flags) < size:
-            self._flags = np.empty(size, dtype=bool)
-        return self._flags[:size]
 
     @property
     def records(self) -> int:
@@ -53,7 +48,7 @@ class RecordNumberer:
 
     def __call__(self, chunk: bytes) -> Buffer:
         data = np.frombuffer(chunk, dtype=np.uint8)
-        ends = np.flatnonzero(np.equal(data, _NEWLINE, out=self._scratch(len(data))))
+        ends = np.flatnonzero(np.equal(data, _NEWLINE, out=self.scratch(len(data))))
         if self._in_quote or b'"' in chunk:
             quotes = np.flatnonzero(data == _QUOTE)
             before = np.searchsorted(quotes, ends) + self._in_quote
@@ -82,12 +77,5 @@ class RecordNumberer:
         prefix[:, 2:6] = _DIGITS4[middle]
         prefix[:, 6:10] = _DIGITS4[low]
         prefix[:, WIDTH] = self._delimiter
-        out = np.empty(len(data) + prefix.size, dtype=np.uint8)
-        # record j's prefix goes where its first byte was, shifted by the j prefixes before it
-        at = (starts + (WIDTH + 1) * np.arange(count))[:, None] + np.arange(WIDTH + 1)
-        out[at] = prefix
-        keep = self._scratch(len(out))
-        keep.fill(True)
-        keep[at] = False
-        out[keep] = data
+        out = self.insert(data, starts, prefix)
         return out.data  # a buffer psycopg sends as is: no copy into a bytes object

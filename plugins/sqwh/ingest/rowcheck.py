@@ -12,8 +12,10 @@ contract with vectorised pyarrow / numpy operations:
 - enumerations and patterns (as in ``checks.column_rules``);
 - int / bigint / month: the staging path's forms (``^-?[0-9]{1,9}$`` ...);
 - timestamps and dates: the ISO forms ``YYYY-MM-DD HH:MM:SS`` / ``YYYY-MM-DD`` with a real
-  calendar day and a year 1900-2199 (the staging path's ``private.is_ts``); compact forms and
-  mixed forms are not vouched for here: those files take the staging path.
+  calendar day and a year 1900-2199 (the staging path's ``private.is_ts``); with
+  ``compact_times`` (the loader then rewrites them for the server, ``sqwh.ingest.compact``)
+  also ``YYYYMMDDHHMMSS``; other compact forms and mixed forms are not vouched for here: those
+  files take the staging path.
 
 The checker is deliberately no more lenient than the staging checks: when it cannot vouch for
 every row (a bad value, a form it does not handle, a record the CSV reader splits differently
@@ -110,9 +112,19 @@ class RowChecker:
     uncompressed bytes, so what is held never exceeds ``thread_from`` plus one chunk."""
 
     def __init__(
-        self, entity: Entity, header: list[str], delimiter: str, *, thread_from: int = 0
+        self,
+        entity: Entity,
+        header: list[str],
+        delimiter: str,
+        *,
+        thread_from: int = 0,
+        compact_times: bool = False,
     ) -> None:
         self.entity = entity
+        self._time_widths = {
+            "timestamp": (19, 10, 14) if compact_times else (19, 10),
+            "date": (10,),
+        }
         self.header = header
         known = set(entity.column_names)
         self.columns = [entity.column(h) for h in header if h in known]
@@ -237,7 +249,7 @@ class RowChecker:
         first = self.result.rows + 1
         for column in self.checked:
             values = batch.column(column.name)
-            _check_column(column, values, first)
+            _check_column(column, values, first, self._time_widths.get(column.type, ()))
         if self.hash_keys and self.result.rows + batch.num_rows > MAX_HASHED_ROWS:
             self.hash_keys = False  # the loader then asks the server for the exact count
             self.result._hashes = []
@@ -265,7 +277,9 @@ def _binary_array(values: tuple[str, ...]) -> pa.Array:
     )
 
 
-def _check_column(column: Column, values: pa.Array, first: int) -> None:
+def _check_column(
+    column: Column, values: pa.Array, first: int, time_widths: tuple[int, ...]
+) -> None:
     name = column.name
     nulls = values.null_count
     if nulls and column.required:
@@ -294,27 +308,32 @@ def _check_column(column: Column, values: pa.Array, first: int) -> None:
             raise NotVouched(f"{name}: a value is not one of {', '.join(column.enum)}")
     if column.type in ("timestamp", "date"):
         data = np.frombuffer(present.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-        _check_times(column, data, lengths)
+        _check_times(column, data, lengths, time_widths)
 
 
-# positions of the digits in 'YYYY-MM-DD HH:MM:SS' (a date is its first 10 characters)
-_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
-_SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":")}
+# where the digits Y Y Y Y M M D D h h m m s s are in each form the checker vouches for, by
+# width: 'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD', 'YYYYMMDDHHMMSS'
+_ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_DIGITS = {19: _ISO_DIGITS, 10: _ISO_DIGITS[:8], 14: np.arange(14)}
+_SEPARATORS = {19: {4: ord("-"), 7: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":")}}
+_SEPARATORS[10] = {pos: char for pos, char in _SEPARATORS[19].items() if pos < 10}
 
 
-def _check_times(column: Column, data: np.ndarray, lengths: np.ndarray) -> None:
-    """Every value is an ISO timestamp (or date) of a real calendar day, year 1900-2199; the
-    server reads these forms as the staging path's ``private.norm_ts`` would."""
+def _check_times(
+    column: Column, data: np.ndarray, lengths: np.ndarray, widths: tuple[int, ...]
+) -> None:
+    """Every value is a timestamp (or date) in one of the forms of ``widths``, of a real
+    calendar day and time, year 1900-2199; the server reads these forms (a compact one after
+    the loader's rewrite) as the staging path's ``private.norm_ts`` would."""
     width = int(lengths[0])
-    allowed = (19, 10) if column.type == "timestamp" else (10,)
-    if width not in allowed or not (lengths == width).all():
-        raise NotVouched(f"{column.name}: not every value is in one ISO form")
+    if width not in widths or not (lengths == width).all():
+        raise NotVouched(f"{column.name}: not every value is in one form the client checks")
     grid = data.reshape(-1, width)
-    digits = grid[:, _DIGITS[_DIGITS < width]] - ord("0")  # uint8: a non-digit wraps above 9
+    digits = grid[:, _DIGITS[width]] - ord("0")  # uint8: a non-digit wraps above 9
     if not (digits <= 9).all():
-        raise NotVouched(f"{column.name}: a value is not a {column.type} YYYY-MM-DD")
-    for pos, char in _SEPARATORS.items():
-        if pos < width and not (grid[:, pos] == char).all():
+        raise NotVouched(f"{column.name}: a value is not a {column.type} of digits")
+    for pos, char in _SEPARATORS.get(width, {}).items():
+        if not (grid[:, pos] == char).all():
             raise NotVouched(f"{column.name}: a value is not a {column.type} YYYY-MM-DD")
     d = digits.astype(np.int16)
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
@@ -324,7 +343,7 @@ def _check_times(column: Column, data: np.ndarray, lengths: np.ndarray) -> None:
     month_ok = (month >= 1) & (month <= 12)
     last = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
     ok = (year >= 1900) & (year <= 2199) & month_ok & (day >= 1) & (day <= last)
-    if width == 19:
+    if width != 10:
         ok &= (d[:, 8] * 10 + d[:, 9] <= 23) & (d[:, 10] <= 5) & (d[:, 12] <= 5)
     if not ok.all():
         raise NotVouched(f"{column.name}: a value is not a real {column.type} of 1900-2199")
