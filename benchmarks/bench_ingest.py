@@ -256,10 +256,13 @@ def main() -> int:
         "--repeat",
         type=int,
         default=1,
-        help="rounds of the ways, interleaved; each round is printed and the medians compared",
+        help="rounds, each running every way once, back to back; each round is printed, then "
+        "the medians and the rounds' ratios",
     )
     parser.add_argument("--child", nargs=3, metavar=("WAY", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.child:
         child(*args.child)
         return 0

@@ -597,6 +597,37 @@ def test_compact_timestamps_load_by_the_direct_copy_and_log_rows_per_second(
     )
 
 
+@pytest.mark.parametrize("copies", [1, 160], ids=["small", "over-4-MiB-threaded-check"])
+def test_a_multibyte_value_in_a_compact_timestamp_column_is_quarantined_not_split(
+    scratch_db: str, landing: Path, tmp_path: Path, copies: int
+) -> None:
+    """'12月1日10点' is 14 bytes in UTF-8, the width of YYYYMMDDHHMMSS: the compact-time
+    rewrite must leave it whole (a 'T' in it would split a character, and the server would
+    refuse the whole file as not UTF-8); the row is quarantined, the others load."""
+    header, rows = read_file(delivered(landing, ORDER, "BSS_ORDER_20190102.csv"), ORDER)
+    key, when = header.index("order_id"), header.index("accept_time")
+    rows = [[f"{r[key]}-{i}", *r[key + 1 :]] for i in range(copies) for r in rows]
+    rows[-3][when] = "12月1日10点"
+    data = ("\n".join("|".join(r) for r in [header, *rows]) + "\n").encode()
+    assert copies == 1 or len(data) > 4 << 20  # past THREADED_CHECK_FROM: the checker's thread
+    path = tmp_path / "bss" / "BSS_ORDER_20190102.csv"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    md5 = __import__("hashlib").md5(data).hexdigest()
+    path.with_name(path.name + ".chk").write_text(f"{path.name}|{len(data)}|{len(rows)}|{md5}\n")
+    with connect(scratch_db) as conn:
+        result = load_file(conn, path, system="bss")
+        reconcile_loaded(conn, result, path, ORDER)
+        assert quarantined(conn, result.load_id) == [
+            (
+                len(rows) - 2,
+                "accept_time",
+                "accept_time: expected a timestamp YYYY-MM-DD HH:MM:SS or YYYYMMDDHHMMSS, "
+                "got '12月1日10点'",
+            )
+        ]
+
+
 def test_the_ingest_task_announces_each_loaded_entity_and_skips_when_nothing_is_new(
     scratch_db: str, landing: Path, tmp_path: Path
 ) -> None:

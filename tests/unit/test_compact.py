@@ -5,6 +5,7 @@ that is not a plain delimited file stops the rewrite."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -29,7 +30,7 @@ def expected(text: str, times: list[str] = TIMES) -> str:
         fields = body.split("|") if body else []
         for name in times:
             i = HEADER.index(name)
-            if i < len(fields) and len(fields[i].encode()) == 14:  # bytes, not characters
+            if i < len(fields) and re.fullmatch(r"[0-9]{14}", fields[i], re.ASCII):
                 fields[i] = fields[i][:8] + "T" + fields[i][8:]
         out.append("|".join(fields) + cr)
     return "\n".join(out)
@@ -53,6 +54,15 @@ def test_compact_values_get_their_t_wherever_the_chunks_are_cut(chunk: int) -> N
     assert out.startswith("id|start|note|end\n")  # the header is not data
 
 
+def test_fourteen_bytes_that_are_not_digits_are_left_whole() -> None:
+    value = "12月1日10点".encode()
+    assert len(value) == 14
+    data = b"id|start|note|end\n1|" + value + b"||20190301100500\n"
+    out = rewritten(data, 3)
+    assert out == b"id|start|note|end\n1|" + value + b"||20190301T100500\n"
+    out.decode("utf-8")  # still valid UTF-8: no character was split
+
+
 def test_a_header_name_of_fourteen_characters_is_not_rewritten() -> None:
     header = "id|start_time_xx|note|end\n"  # 'start_time_xx' + 1 = 14 characters
     data = (header.replace("start_time_xx", "start_time_xyz") + "1|20190301100000|n|\n").encode()
@@ -69,6 +79,8 @@ def test_random_files_agree_with_a_line_by_line_rewrite() -> None:
         "2019-03-01 10:00:00",
         "x",
         "12345678901234",
+        "1234567890123X",
+        "12月1日10点",  # 14 bytes in UTF-8: never split by a 'T'
         "中文十四个字符中文十四个字符",
     ]
     for _ in range(200):

@@ -3,7 +3,7 @@ COPY on the way to the server, so those files take the direct path too.
 
 PostgreSQL reads ``20190101T123456`` (ISO 8601 basic format) as a timestamp, but not
 ``20190101123456``. :class:`CompactTimes` puts a ``T`` after the eight date digits of every
-14-character value of the given columns as the chunks stream (numpy, like the record
+value of 14 ASCII digits in the given columns as the chunks stream (numpy, like the record
 numbers); the row checker vouches for the values themselves (14 digits, a real calendar day
 and time of 1900-2199), so the server stores what the staging path's ``private.norm_ts``
 would make of them. The file's own bytes (hashed, archived) are not changed.
@@ -81,7 +81,11 @@ class CompactTimes(Splicer):
             end = grid[:, k] if k < self._separators else line_ends
             compact = end - begin == COMPACT_WIDTH
             compact[:skip] = False
-            inserts.append(begin[compact] + DATE_DIGITS)
+            first = begin[compact]
+            # 14 ASCII digits only: 14 bytes of other text (say, '12月1日10点' in UTF-8) stay
+            # whole, so a 'T' never splits a multibyte character; the checker rejects them
+            window = data[first[:, None] + np.arange(COMPACT_WIDTH)] - ord("0")
+            inserts.append(first[(window <= 9).all(axis=1)] + DATE_DIGITS)
         at = np.sort(np.concatenate(inserts))
         if not len(at):
             return block

@@ -284,10 +284,11 @@ def _copy_direct(
     encoding: str,
     archive_part: Path,
 ) -> Direct | None:
-    """Clean files with ISO times COPY straight into their raw table, the column defaults
-    stamping load id, business day and record number, while the client checks every row
-    against the contract (``rowcheck``) on the other core. Returns None when any row is not
-    clean; the transaction is then as before."""
+    """Clean files COPY straight into their raw table while the client checks every row
+    against the contract (``rowcheck``) on the other core: the column defaults stamp load id
+    and business day, the client writes each record's number in front of it (``recordno``)
+    and makes compact timestamps readable for the server (``compact``). Returns None when any
+    row is not clean; the transaction is then as before."""
     entity = delivery.entity
     if set(header) - set(entity.column_names):
         return None  # extra columns: COPY cannot skip them

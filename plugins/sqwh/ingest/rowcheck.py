@@ -14,8 +14,9 @@ contract with vectorised pyarrow / numpy operations:
 - timestamps and dates: the ISO forms ``YYYY-MM-DD HH:MM:SS`` / ``YYYY-MM-DD`` with a real
   calendar day and a year 1900-2199 (the staging path's ``private.is_ts``); with
   ``compact_times`` (the loader then rewrites them for the server, ``sqwh.ingest.compact``)
-  also ``YYYYMMDDHHMMSS``; other compact forms and mixed forms are not vouched for here: those
-  files take the staging path.
+  also ``YYYYMMDDHHMMSS``; other compact forms are not vouched for here (those files take the
+  staging path), nor are mixed forms within one parsed block (across blocks they are harmless:
+  the server reads each of these forms as ``norm_ts`` does).
 
 The checker is deliberately no more lenient than the staging checks: when it cannot vouch for
 every row (a bad value, a form it does not handle, a record the CSV reader splits differently

@@ -20,7 +20,8 @@ class Splicer:
         return self._flags[:size]
 
     def insert(self, data: np.ndarray, before: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``data`` with ``rows[j]`` (k bytes each) placed in front of ``data[before[j]]``;
+        """``data`` with ``rows[j]`` (a row of ``width`` bytes) placed in front of
+        ``data[before[j]]``;
         ``before`` ascending (``len(data)`` appends)."""
         count, width = rows.shape
         out = np.empty(len(data) + rows.size, dtype=np.uint8)
