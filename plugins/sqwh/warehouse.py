@@ -97,7 +97,13 @@ def postmaster_status(pgdata: Path) -> str | None:
     """The status line of ``postmaster.pid`` ('starting', 'ready', ...), or None when no
     server process is alive for this data folder."""
     try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        text = (pgdata / "postmaster.pid").read_text()
+    except OSError:
+        return None
+    if "\n" not in text:
+        return "starting"  # the postmaster is still writing the file: not even its pid yet
+    lines = text.splitlines()
+    try:
         os.kill(int(lines[0]), 0)
     except PermissionError:
         pass  # alive, but another user's process (the embedded server runs as its own user)

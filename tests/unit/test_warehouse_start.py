@@ -39,6 +39,16 @@ def test_status_reads_the_postmaster_line_of_a_live_server(tmp_path: Path) -> No
     assert postmaster_status(tmp_path) is None  # a stale file of a dead server
 
 
+def test_a_pid_file_still_being_written_reads_as_starting(tmp_path: Path) -> None:
+    # the postmaster creates the file, then writes it: a reader can see it empty or cut short
+    (tmp_path / "postmaster.pid").write_text("")
+    assert postmaster_status(tmp_path) == "starting"
+    (tmp_path / "postmaster.pid").write_text(str(os.getpid())[:2])
+    assert postmaster_status(tmp_path) == "starting"
+    (tmp_path / "postmaster.pid").write_text(f"{os.getpid()}\n{tmp_path}\n")
+    assert postmaster_status(tmp_path) == "starting"
+
+
 def test_waits_for_recovery_to_finish(tmp_path: Path) -> None:
     write_pid_file(tmp_path, os.getpid(), "starting")
     ready = threading.Timer(1.0, write_pid_file, (tmp_path, os.getpid(), "ready"))

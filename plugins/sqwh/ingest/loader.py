@@ -646,11 +646,11 @@ def load_file(
         )
         return result
     except NotReady as exc:
-        conn.rollback()
+        _rollback(conn, path, exc)
         log.info("%s", exc)
         return LoadResult(path.name, entity_name, "WAITING", reason=str(exc))
     except (RefusedFile, psycopg.Error) as exc:
-        conn.rollback()
+        _rollback(conn, path, exc)
         # data the server cannot take is the file's fault (refused, not retried); the rest
         # (locks, connections, disk) is the warehouse's, left to retries
         refused = isinstance(exc, (RefusedFile, psycopg.DataError))
@@ -684,6 +684,25 @@ def load_file(
             load_id=load_id,
             seconds=time.monotonic() - started,
         )
+
+
+class ConnectionLost(psycopg.OperationalError):
+    """The connection to the warehouse broke during a load (a server crash or restart, a
+    network cut). Nothing of the file is committed: it is one transaction."""
+
+
+def _rollback(conn: psycopg.Connection, path: Path, exc: BaseException) -> None:
+    """End the failed load's transaction; if the connection itself is gone, say so plainly
+    (whichever of psycopg's threads noticed first, its own message varies)."""
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionLost(
+            f"{path.name}: the connection to the warehouse was lost during the load ({cause}); "
+            "nothing of this file is committed. Once the warehouse answers again, rerun the "
+            "ingest: the file is loaded again from the start"
+        ) from exc
 
 
 def _begin(conn: psycopg.Connection) -> None:
