@@ -302,8 +302,11 @@ def _copy_direct(
         log.debug("%s: compact dates; loading through the staging table", delivery.name)
         return None
     # YYYYMMDDHHMMSS: the client checks it and makes it readable for the server on the way
-    times = [h for h in header if h in entity.column_names and entity.column(h).type == "timestamp"]
-    rewriter = CompactTimes(header, delimiter, times) if "timestamp" in compact else None
+    rewriter = (
+        CompactTimes(header, delimiter, _columns_of_type(entity, header, "timestamp"))
+        if "timestamp" in compact
+        else None
+    )
     cur.execute(
         "select set_config('sqwh.load_id', %s, true), set_config('sqwh.business_date', %s, true)",
         (str(load_id), delivery.business_date.isoformat()),
@@ -364,16 +367,19 @@ def _copy_direct(
     return Direct(streamed[0], streamed[1], checked.repeated_hash or not checker.hash_keys)
 
 
+def _columns_of_type(entity: Entity, header: list[str], *types: str) -> list[str]:
+    known = set(entity.column_names)
+    return [h for h in header if h in known and entity.column(h).type in types]
+
+
 def _compact_types(entity: Entity, header: list[str], record: list[str]) -> set[str]:
     """The types ("timestamp", "date") of which this record has a value in a compact form
     (no '-')."""
+    times = set(_columns_of_type(entity, header, "timestamp", "date"))
     return {
         entity.column(name).type
         for name, value in zip(header, record, strict=False)
-        if name in entity.column_names
-        and entity.column(name).type in ("timestamp", "date")
-        and value
-        and "-" not in value
+        if name in times and value and "-" not in value
     }
 
 

@@ -21,8 +21,7 @@ class Splicer:
 
     def insert(self, data: np.ndarray, before: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``data`` with ``rows[j]`` (a row of ``width`` bytes) placed in front of
-        ``data[before[j]]``;
-        ``before`` ascending (``len(data)`` appends)."""
+        ``data[before[j]]``; ``before`` ascending (``len(data)`` appends)."""
         count, width = rows.shape
         out = np.empty(len(data) + rows.size, dtype=np.uint8)
         # row j lands where its byte was, shifted by the j rows inserted before it
