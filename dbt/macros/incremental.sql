@@ -93,34 +93,58 @@
     )
 {%- endmacro %}
 
-{#- Post-hook of every incremental model, after delete_stale_rows(): the business key is
-    unique and not null and every row has its load_id, enforced by the table itself (a NOT NULL
-    constraint and a unique index), so no build can write a duplicate or a key-less row and no
-    dbt test has to scan the table for them. A fresh table has dbt's unique index (config
-    below) and the NOT NULLs cost one scan at its first build; later builds find both in
-    place (no scan). A table built before it was incremental gets them here. -#}
+{#- Post-hook of a model that holds one whole build at a time (a snapshot): when a build
+    wrote rows, the rows it did not replace (keys the new snapshot no longer has, rows of a
+    build from before the model was incremental) go. -#}
+{% macro keep_latest_build_only() -%}
+    delete from {{ this }}
+    where
+        refreshed_at is null
+        or refreshed_at < (select max(t.refreshed_at) from {{ this }} as t)
+{%- endmacro %}
+
+{#- Post-hook of every incremental model, after delete_stale_rows(): the business key (one
+    column or a list) is unique and not null and every row has its load_id, enforced by the
+    table itself (NOT NULL constraints and a unique index), so no build can write a duplicate
+    or a key-less row and no dbt test has to scan the table for them. A fresh table has dbt's
+    unique index (config) and the NOT NULLs cost one scan at its first build; later builds
+    find both in place (no scan). A table built before it was incremental gets them here. -#}
 {% macro enforce_key(unique_key) -%}
+    {%- set columns = [unique_key] if unique_key is string else unique_key -%}
     alter table {{ this }}
-        alter column {{ adapter.quote(unique_key) }} set not null,
+        {%- for column in columns %}
+        alter column {{ adapter.quote(column) }} set not null,
+        {%- endfor %}
         alter column load_id set not null;
     do $enforce_key$
     begin
-        if not exists (
-            select 1
-            from pg_index as i
-            inner join pg_attribute as a
-                on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-            where
-                i.indrelid = '{{ this }}'::regclass
-                and i.indisunique
-                and i.indnkeyatts = 1
-                and i.indpred is null
-                and a.attname = '{{ unique_key }}'
-        ) then
-            create unique index on {{ this }} ({{ adapter.quote(unique_key) }});
+        if not exists ({{ unique_key_indexes(this, columns) }}) then
+            create unique index on {{ this }} (
+                {%- for column in columns %}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor -%}
+            );
         end if;
     end
     $enforce_key$
+{%- endmacro %}
+
+{#- The valid unique indexes of `relation` whose key columns are exactly `columns` (any order;
+    no partial index). Shared by enforce_key() and the enforced_key test. -#}
+{% macro unique_key_indexes(relation, columns) -%}
+    select i.indexrelid
+    from pg_index as i
+    where
+        i.indrelid = '{{ relation }}'::regclass
+        and i.indisunique
+        and i.indisvalid
+        and i.indpred is null
+        and i.indnkeyatts = {{ columns | length }}
+        and (
+            select array_agg(a.attname::text order by a.attname::text collate "C")
+            from pg_attribute as a
+            where
+                a.attrelid = i.indrelid
+                and a.attnum = any((i.indkey::int2 [])[0:i.indnkeyatts - 1])
+        ) = array['{{ columns | sort | join("', '") }}']::text []
 {%- endmacro %}
 
 {#- The config every incremental model shares: delete+insert by its business key, indexes on

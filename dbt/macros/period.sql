@@ -49,7 +49,12 @@
 {#- Snapshot entities: the latest delivered snapshot on or before the period's last day
     (else the latest delivered at all); its dates say what was true on the last day. -#}
 {% macro period_snapshot_filter(relation) -%}
-    snapshot_date = (
+    snapshot_date = {{ period_snapshot_date(relation) }}
+{%- endmacro %}
+
+{#- The snapshot date period_snapshot_filter() selects, as a scalar subquery. -#}
+{% macro period_snapshot_date(relation) -%}
+    (
         select coalesce(
             max(snapshot_date) filter (where snapshot_date <= {{ period_last_day() }}),
             max(snapshot_date)

@@ -18,12 +18,14 @@ INCREMENTAL_MODELS = (
     "stg_bss__orders",
     "stg_bss__faults",
     "stg_crm__complaints",
+    "stg_crm__customers",
     "int_calls_with_repeat_call",
     "int_faults_with_previous_restore",
     "fct_calls",
     "fct_orders",
     "fct_faults",
     "fct_complaints",
+    "dim_customer",
 )
 
 log = logging.getLogger(__name__)

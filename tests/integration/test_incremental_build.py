@@ -23,7 +23,7 @@ from tests.conftest import Sqwh
 pytestmark = pytest.mark.slow
 
 PERIOD = "2019H1"
-SCHEMA = {"stg": "staging", "int": "intermediate", "fct": "marts"}
+SCHEMA = {"stg": "staging", "int": "intermediate", "fct": "marts", "dim": "marts"}
 DAILY_PREFIXES = ("BSS_ORDER", "BSS_FAULT", "BSS_BILL_ADJ", "CRM_CARE", "CRM_COMPLAINT")
 DAILY_PREFIXES += ("CRM_SURVEY", "CC_CALL", "CC_SURVEY", "CC_SPAM_REPORT")
 LINE = "13900000001"  # the hand-made faults' line
@@ -55,7 +55,12 @@ def _copy(src: Path, dst: Path, keep) -> None:
 
 
 def _read(path: Path) -> tuple[str, list[str], list[list[str]]]:
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # the CRM customer snapshot is delivered in GBK
+        text = data.decode("gbk")
+    lines = text.splitlines()
     delimiter = "|" if lines[0].count("|") > lines[0].count(",") else ","
     return delimiter, lines[0].split(delimiter), [ln.split(delimiter) for ln in lines[1:]]
 
@@ -194,6 +199,18 @@ def _second_load(generated: Path, landing: Path) -> dict[str, str]:
         return rows
 
     _redeliver(_nonempty(generated, "bss", "BSS_ORDER", 12), landing, cancel_first)
+
+    def move_first_customer(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        removed["customer"] = rows[0][0]
+        removed["moved_customer"] = rows[1][0]
+        rows[1][header.index("segment")] = (
+            "GOV_ENT" if rows[1][header.index("segment")] != "GOV_ENT" else "VIP"
+        )
+        return rows[1:]
+
+    # a corrected customer snapshot: one customer fewer, another in a new segment
+    snapshot = generated / "crm" / "CRM_CUSTOMER_20190630.csv"
+    _redeliver(snapshot, landing, move_first_customer)
     return removed
 
 
@@ -248,7 +265,7 @@ def test_incremental_build_equals_full_refresh_row_for_row(
         replaced = conn.execute(
             "select count(*) from audit.load_manifest where status = 'REPLACED'"
         ).fetchone()[0]
-        assert replaced == 4, "the four corrected days must replace their first delivery"
+        assert replaced == 5, "the five corrected days must replace their first delivery"
         # fct_complaints as a table built before the model was incremental, with a key that is
         # no longer delivered: the next build must rebuild it in place
         conn.execute(
@@ -299,10 +316,17 @@ def test_incremental_build_equals_full_refresh_row_for_row(
             ("marts.fct_calls", "call_id", removed["call"]),
             ("marts.fct_complaints", "complaint_id", removed["complaint"]),
             ("marts.fct_complaints", "complaint_id", "LEGACY1"),
+            ("marts.dim_customer", "customer_id", removed["customer"]),
+            ("staging.stg_crm__customers", "customer_id", removed["customer"]),
         ]
         for table, key, value in gone:
             n = conn.execute(f"select count(*) from {table} where {key} = %s", (value,)).fetchone()
             assert n == (0,), f"{value} was removed by a corrected re-delivery but is in {table}"
+        segment = conn.execute(
+            "select segment from marts.dim_customer where customer_id = %s",
+            (removed["moved_customer"],),
+        ).fetchone()
+        assert segment is not None and segment[0] in ("GOV_ENT", "VIP"), segment
         order = conn.execute(
             "select status, is_countable from marts.fct_orders where order_id = %s",
             (removed["cancelled_order"],),
@@ -324,3 +348,39 @@ def test_incremental_build_equals_full_refresh_row_for_row(
                 f"only full {sorted(set(full) - set(inc), key=str)[:3]}"
             )
         assert _contents(conn, "candidate.half_year_indicators") == indicators
+
+    _tables_enforce_their_column_tests(scratch_db)
+
+
+def _tables_enforce_their_column_tests(url: str) -> None:
+    """not_null / accepted_values tests of a table model are constraints of its table
+    (dbt/macros/enforced_tests.sql): a bad row is refused when written, and the dbt tests,
+    which then read the catalog, still scan and fail once a constraint is gone."""
+    from sqwh.transform import run_dbt
+
+    calls = "staging.stg_cc__calls"
+    with psycopg.connect(url, autocommit=True) as conn:
+        call_id = conn.execute(f"select min(call_id) from {calls}").fetchone()[0]
+        with pytest.raises(psycopg.errors.CheckViolation, match="accepted__end_reason__"):
+            conn.execute(
+                f"update {calls} set end_reason = 'HUNG_UP' where call_id = %s", (call_id,)
+            )
+        with pytest.raises(psycopg.errors.NotNullViolation, match="city_code"):
+            conn.execute(f"update {calls} set city_code = null where call_id = %s", (call_id,))
+        check = conn.execute(
+            """select conname from pg_constraint
+               where conrelid = %s::regclass and conname like 'accepted\\_\\_end\\_reason\\_\\_%%'""",
+            (calls,),
+        ).fetchone()[0]
+        conn.execute(f'alter table {calls} drop constraint "{check}"')
+        conn.execute(f"alter table {calls} alter column city_code drop not null")
+        conn.execute(
+            f"update {calls} set end_reason = 'HUNG_UP', city_code = null where call_id = %s",
+            (call_id,),
+        )
+    outcome = run_dbt(url, ["test", "--select", "stg_cc__calls"], period=PERIOD)
+    failed = {f.split(":", 1)[0] for f in outcome.failures}
+    assert not outcome.success
+    assert "test not_null_stg_cc__calls_city_code" in failed, outcome.failures
+    assert any(f.startswith("test accepted_values_stg_cc__calls_") for f in failed), failed
+    assert len(failed) == 2, failed
