@@ -53,7 +53,7 @@
 {%- endmacro %}
 
 {#- is_incremental(), and the existing table has the columns incremental builds need. -#}
-{% macro incremental_ready() -%}
+{% macro incremental_ready(needs=['load_id', 'refreshed_at']) -%}
     {%- if not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
@@ -61,7 +61,10 @@
         {{ return(true) }}
     {%- endif -%}
     {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {{ return('load_id' in existing and 'refreshed_at' in existing) }}
+    {%- for column in needs if column not in existing -%}
+        {{ return(false) }}
+    {%- endfor -%}
+    {{ return(true) }}
 {%- endmacro %}
 
 {#- A SQL list of load ids; an empty list matches nothing. -#}
@@ -84,23 +87,43 @@
 {#- Post-hook of every incremental model: rows still coming from a replaced load belong to
     keys a corrected re-delivery removed (rows without load_id: left from a build before the
     model was incremental, keys no longer delivered). -#}
-{% macro delete_stale_rows(entity) -%}
+{% macro delete_stale_rows(entity, column='load_id') -%}
     delete from {{ this }}
-    where load_id is null or load_id in (
+    where {{ column }} is null or {{ column }} in (
         select m.load_id
         from {{ source('audit', 'load_manifest') }} as m
         where m.entity = '{{ entity }}' and m.status <> 'LOADED'
     )
 {%- endmacro %}
 
-{#- Post-hook of a model that holds one whole build at a time (a snapshot): when a build
-    wrote rows, the rows it did not replace (keys the new snapshot no longer has, rows of a
-    build from before the model was incremental) go. -#}
-{% macro keep_latest_build_only() -%}
-    delete from {{ this }}
-    where
-        refreshed_at is null
-        or refreshed_at < (select max(t.refreshed_at) from {{ this }} as t)
+{#- Pre-hook of a model that holds one whole snapshot of `staged` (dim_customer): empty the
+    table when it holds another snapshot than the period's, or an older build of it (written
+    before staging last rewrote that snapshot), or was built before it was incremental. The
+    build then writes the snapshot into an empty table (TRUNCATE: no row-by-row delete, and
+    no WAL for the new rows at wal_level minimal); otherwise the table is kept as it is. -#}
+{% macro empty_if_snapshot_changed(staged) -%}
+    {%- if incremental_ready() %}
+    do $empty$
+    begin
+        if exists (select 1 from {{ this }}) and not exists (
+            select 1
+            from (select t.snapshot_date, t.refreshed_at from {{ this }} as t limit 1) as held
+            where
+                held.snapshot_date = {{ period_snapshot_date(staged) }}
+                and held.refreshed_at >= (
+                    select s.refreshed_at
+                    from {{ staged }} as s
+                    where s.snapshot_date = {{ period_snapshot_date(staged) }}
+                    limit 1
+                )
+        ) then
+            truncate {{ this }};
+        end if;
+    end
+    $empty$
+    {%- elif is_incremental() %}
+    truncate {{ this }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook of every incremental model, after delete_stale_rows(): the business key (one

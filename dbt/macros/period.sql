@@ -52,13 +52,11 @@
     snapshot_date = {{ period_snapshot_date(relation) }}
 {%- endmacro %}
 
-{#- The snapshot date period_snapshot_filter() selects, as a scalar subquery. -#}
+{#- The snapshot date period_snapshot_filter() selects, as a scalar expression (two plain
+    max() subqueries: an index that starts with snapshot_date answers each from one entry). -#}
 {% macro period_snapshot_date(relation) -%}
-    (
-        select coalesce(
-            max(snapshot_date) filter (where snapshot_date <= {{ period_last_day() }}),
-            max(snapshot_date)
-        )
-        from {{ relation }}
+    coalesce(
+        (select max(snapshot_date) from {{ relation }} where snapshot_date <= {{ period_last_day() }}),
+        (select max(snapshot_date) from {{ relation }})
     )
 {%- endmacro %}

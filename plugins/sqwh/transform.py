@@ -26,6 +26,8 @@ INCREMENTAL_MODELS = (
     "fct_faults",
     "fct_complaints",
     "dim_customer",
+    "fct_call_surveys",
+    "source_day_coverage",
 )
 
 log = logging.getLogger(__name__)

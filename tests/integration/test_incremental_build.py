@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 PERIOD = "2019H1"
 SCHEMA = {"stg": "staging", "int": "intermediate", "fct": "marts", "dim": "marts"}
+SCHEMA["source"] = "marts"  # source_day_coverage
 DAILY_PREFIXES = ("BSS_ORDER", "BSS_FAULT", "BSS_BILL_ADJ", "CRM_CARE", "CRM_COMPLAINT")
 DAILY_PREFIXES += ("CRM_SURVEY", "CC_CALL", "CC_SURVEY", "CC_SPAM_REPORT")
 LINE = "13900000001"  # the hand-made faults' line
@@ -146,6 +147,17 @@ def _first_load(generated: Path, landing: Path) -> None:
         bss / "BSS_FAULT_20190120.csv",
         lambda h, rows: [*rows, _fault(h, "FX1", "2019-01-20 08:00:00", "")],
     )
+    # a survey of the call that day 10's corrected re-delivery will remove (_second_load)
+    doomed = _nonempty(generated, "cc", "CC_CALL", 10)
+    survey = cc / doomed.name.replace("CC_CALL", "CC_SURVEY")
+    _add_rows(
+        survey,
+        survey,
+        lambda h, rows: [
+            *rows,
+            _row(h, call_id=_read(doomed)[2][0][0], survey_time="2019-01-10 23:00:00", score="5"),
+        ],
+    )
     # CX1 answered on day 19; nobody calls back within 48 h yet
     _add_rows(
         cc / "CC_CALL_20190119.csv",
@@ -192,6 +204,7 @@ def _second_load(generated: Path, landing: Path) -> dict[str, str]:
     _redeliver(_nonempty(generated, "bss", "BSS_FAULT", 10), landing, drop_first("fault"))
     _redeliver(_nonempty(generated, "cc", "CC_CALL", 10), landing, drop_first("call"))
     _redeliver(_nonempty(generated, "crm", "CRM_COMPLAINT", 12), landing, drop_first("complaint"))
+    _redeliver(_nonempty(generated, "cc", "CC_SURVEY", 12), landing, drop_first("survey"))
 
     def cancel_first(header: list[str], rows: list[list[str]]) -> list[list[str]]:
         removed["cancelled_order"] = rows[0][0]
@@ -265,7 +278,7 @@ def test_incremental_build_equals_full_refresh_row_for_row(
         replaced = conn.execute(
             "select count(*) from audit.load_manifest where status = 'REPLACED'"
         ).fetchone()[0]
-        assert replaced == 5, "the five corrected days must replace their first delivery"
+        assert replaced == 6, "the six corrected days must replace their first delivery"
         # fct_complaints as a table built before the model was incremental, with a key that is
         # no longer delivered: the next build must rebuild it in place
         conn.execute(
@@ -317,6 +330,8 @@ def test_incremental_build_equals_full_refresh_row_for_row(
             ("marts.fct_complaints", "complaint_id", removed["complaint"]),
             ("marts.fct_complaints", "complaint_id", "LEGACY1"),
             ("marts.dim_customer", "customer_id", removed["customer"]),
+            ("marts.fct_call_surveys", "call_id", removed["survey"]),
+            ("marts.fct_call_surveys", "call_id", removed["call"]),
             ("staging.stg_crm__customers", "customer_id", removed["customer"]),
         ]
         for table, key, value in gone:
@@ -349,7 +364,39 @@ def test_incremental_build_equals_full_refresh_row_for_row(
             )
         assert _contents(conn, "candidate.half_year_indicators") == indicators
 
+    _coverage_recounts_only_the_new_days(scratch_db, generated, tmp_path / "third")
     _tables_enforce_their_column_tests(scratch_db)
+
+
+def _coverage_recounts_only_the_new_days(url: str, generated: Path, landing: Path) -> None:
+    """A day without corrections: source_day_coverage rewrites that day's rows only (the
+    second load's corrections made it recount everything) and its counts equal a count of
+    staging's items per local day and city, computed here."""
+    _copy(generated, landing, lambda day: day == "20190125")
+    _ingest(landing)
+    _build(url, "--select", "+source_day_coverage")
+    with psycopg.connect(url, autocommit=True) as conn:
+        written = conn.execute(
+            """select count(*), count(*) filter (where refreshed_at = (
+                   select max(refreshed_at) from marts.source_day_coverage))
+               from marts.source_day_coverage"""
+        ).fetchone()
+        assert 0 < written[1] < written[0] / 5, f"rewrote {written[1]} of {written[0]} rows"
+        expected = conn.execute(
+            """select entity, day, city_code, count(*) from (
+                   select 'CC_CALL' as entity, call_start as t, city_code
+                   from staging.stg_cc__calls
+                   union all
+                   select 'BSS_ORDER', accept_time, city_code from staging.stg_bss__orders
+               ) as items
+               cross join lateral (select (t at time zone 'Asia/Shanghai')::date as day) as d
+               group by 1, 2, 3 order by 1, 2, 3"""
+        ).fetchall()
+        held = conn.execute(
+            """select entity, business_date, city_code, item_count from marts.source_day_coverage
+               order by 1, 2, 3"""
+        ).fetchall()
+        assert held == expected
 
 
 def _tables_enforce_their_column_tests(url: str) -> None:

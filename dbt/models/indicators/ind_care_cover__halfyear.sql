@@ -21,7 +21,7 @@ items as (
     left join cared on customers.customer_id = cared.customer_id
     where
         customers.value_tier = 'HIGH'
-        and customers.is_joined_by_last_day
+        and customers.join_date <= {{ period_last_day() }}
 )
 
 {{ rollup_indicator('CR_CARE_COVER', 'items') }}

@@ -1,10 +1,53 @@
 {#- One row per post-call survey (CC_SURVEY) of a delivered call, with the call's city and
     start: CC_SAT counts surveys by the call's call_start and city. Surveys of calls that were
-    not delivered are left out (inner join). -#}
+    not delivered are left out (inner join).
+    Incremental: a build rewrites the surveys of the calls whose survey came in a new load
+    (or is left from a replaced one) and of the calls fct_calls rewrote since this model's
+    latest build; rows whose survey or call a correction removed go with their replaced load
+    (post-hooks on load_id and call_load_id). See macros/incremental.sql. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[
+        {'columns': ['call_id'], 'unique': true},
+        {'columns': ['load_id']},
+        {'columns': ['call_load_id']},
+        {'columns': ['refreshed_at']},
+    ],
+    post_hook=[
+        "{{ delete_stale_rows('CC_SURVEY') }}",
+        "{{ delete_stale_rows('CC_CALL', 'call_load_id') }}",
+        "{{ enforce_key('call_id') }}",
+    ],
+) }}
+{%- set loads = incremental_loads('CC_SURVEY') %}
+
 with
+{%- if incremental_ready() %}
+
+changed as (
+    select r.call_id
+    from {{ source('raw', 'cc_survey') }} as r
+    where r._load_id in {{ load_list(loads.new) }}
+    union
+    select t.call_id
+    from {{ this }} as t
+    where t.load_id in {{ load_list(loads.stale) }}
+    union
+    select c.call_id
+    from {{ ref('fct_calls') }} as c
+    where {{ refreshed_since_last_build('c.refreshed_at') }}
+),
+{%- endif %}
 
 surveys as (
     select * from {{ ref('stg_cc__surveys') }}
+    {%- if incremental_ready() %}
+    -- a filter on the view's DISTINCT ON key: PostgreSQL applies it below the de-duplication
+    where call_id in (select changed.call_id from changed)
+    {%- endif %}
 ),
 
 calls as (
@@ -20,7 +63,10 @@ final as (
         calls.hotline,
         calls.city_code,
         calls.call_start,
-        calls.skill_group
+        calls.skill_group,
+        surveys.load_id,
+        calls.load_id as call_load_id,
+        now() as refreshed_at
     from surveys
     inner join calls on surveys.call_id = calls.call_id
 )

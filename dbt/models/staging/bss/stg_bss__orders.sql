@@ -1,7 +1,8 @@
 {#- BSS_ORDER, one row per order_id (the latest delivery wins; see macros/incremental.sql),
     subscriber pseudonymised; test and cancelled orders flagged, never dropped here.
     Incremental: a build reads the raw rows of new loads only. -#}
-{{ incremental_config('BSS_ORDER', 'order_id') }}
+{#- BRIN on accept_time: source_day_coverage recounts a day's orders by a range on it -#}
+{{ incremental_config('BSS_ORDER', 'order_id', extra_indexes=[{'columns': ['accept_time'], 'type': 'brin'}]) }}
 {#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
 {%- set columns = [
     'order_id', 'order_type', 'product', 'subscriber_no_key', 'city_code', 'county_code',

@@ -1,6 +1,11 @@
 {#- CC_CALL, one row per call_id (the latest delivery wins; see macros/incremental.sql),
     caller number pseudonymised. Incremental: a build reads the raw rows of new loads only. -#}
-{{ incremental_config('CC_CALL', 'call_id', extra_indexes=[{'columns': ['caller_no_key', 'skill_group']}]) }}
+{#- (caller, skill group): the repeat-call model's incremental builds read a caller's timeline;
+    BRIN on call_start: source_day_coverage recounts a day's calls by a range on it -#}
+{{ incremental_config('CC_CALL', 'call_id', extra_indexes=[
+    {'columns': ['caller_no_key', 'skill_group']},
+    {'columns': ['call_start'], 'type': 'brin'},
+]) }}
 {#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
 {%- set columns = [
     'call_id', 'hotline', 'caller_no_key', 'city_code', 'call_start', 'ivr_end', 'queue_start',
