@@ -72,9 +72,24 @@
     ({{ ids | join(', ') if ids else 'null' }})
 {%- endmacro %}
 
-{#- Upstream rows written since this model's latest write (downstream of staging). -#}
+{#- Upstream rows written since this model's latest write (downstream of staging). The
+    model's latest write is read when the build starts and written into the SQL as a
+    literal, like the load lists: the planner then sees how few rows are that new (the
+    refreshed_at index and its statistics) and reads them through the index, where a
+    subquery left it guessing a third of the table and scanning all of it. -#}
 {% macro refreshed_since_last_build(column='refreshed_at') -%}
-    {{ column }} > (select coalesce(max(refreshed_at), '-infinity'::timestamptz) from {{ this }})
+    {{ column }} > {{ last_build_stamp() }}
+{%- endmacro %}
+
+{% macro last_build_stamp() -%}
+    {%- set query = "select coalesce(max(refreshed_at), '-infinity'::timestamptz) from " ~ this -%}
+    {%- if execute and incremental_ready(needs=['refreshed_at']) -%}
+        {#- '@' keeps dbt from turning the text into a datetime (and dropping its offset) -#}
+        {%- set stamp = run_query("select '@' || (" ~ query ~ ")::text").rows[0][0][1:] -%}
+        {{- "timestamptz '" ~ stamp ~ "'" -}}
+    {%- else -%}
+        ({{ query }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Which of several deliveries of one business key wins: the later business day, then the
@@ -88,12 +103,14 @@
     keys a corrected re-delivery removed (rows without load_id: left from a build before the
     model was incremental, keys no longer delivered). -#}
 {% macro delete_stale_rows(entity, column='load_id') -%}
+    -- two statements: with an OR between them neither could use the index on the column
     delete from {{ this }}
-    where {{ column }} is null or {{ column }} in (
+    where {{ column }} in (
         select m.load_id
         from {{ source('audit', 'load_manifest') }} as m
         where m.entity = '{{ entity }}' and m.status <> 'LOADED'
-    )
+    );
+    delete from {{ this }} where {{ column }} is null
 {%- endmacro %}
 
 {#- Pre-hook of a model that holds one whole snapshot of `staged` (dim_customer): empty the

@@ -18,10 +18,13 @@
 
 with
 
-staged as (
+{%- if incremental_ready() %}
+
+-- not materialised: each reference reads staging through an index (refreshed_at, call_id,
+-- caller and skill group) instead of a copy of every call spilled to disk
+staged as not materialized (
     select * from {{ ref('stg_cc__calls') }}
 ),
-{%- if incremental_ready() %}
 
 changed as (
     select
@@ -68,6 +71,10 @@ calls as (
     where staged.call_id in (select changed.call_id from changed)
 ),
 {%- else %}
+
+staged as (
+    select * from {{ ref('stg_cc__calls') }}
+),
 
 -- not materialised: read three times, a materialised CTE would copy every call into a
 -- spilling tuplestore and hash all of them for the final join; inlined, each reference scans
