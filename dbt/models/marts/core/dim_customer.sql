@@ -16,14 +16,17 @@
 
 with
 
-customers as (
+snapshot as (
     select * from {{ ref('stg_crm__customers') }}
-    where
-        {{ period_snapshot_filter(ref('stg_crm__customers')) }}
-        {%- if is_incremental() %}
-        -- the pre-hook left the table empty when the snapshot must be written
-        and not exists (select 1 from {{ this }})
-        {%- endif %}
+    where {{ period_snapshot_filter(ref('stg_crm__customers')) }}
+),
+
+customers as (
+    select * from snapshot
+    {%- if is_incremental() %}
+    -- the pre-hook left the table empty when the snapshot must be written
+    where not exists (select 1 from {{ this }})
+    {%- endif %}
 ),
 
 final as (
