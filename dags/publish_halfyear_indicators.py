@@ -2,7 +2,7 @@
 
 `resolve_period` -> **ingest**: wait until every source system covers the whole period
 (deferred in the triggerer; after `wait_for_sources_minutes` it fails naming the missing
-source-days) -> **transform**: `dbt build` staging -> intermediate and marts -> indicators
+source-days) -> **transform**: `dbt build` staging -> intermediate -> marts -> indicators
 (the candidate), one task per layer with its dbt tests -> **gate** (`run_gate`: Great
 Expectations; a failure stops here and leaves `reporting` untouched) -> **publish** (atomic
 swap into `reporting.half_year_indicators`) -> **render_report**.

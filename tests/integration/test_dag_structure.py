@@ -83,6 +83,7 @@ def test_halfyear_graph_is_ingest_transform_gate_publish_report(probe: dict) -> 
         assert tasks[w]["operator"] == "WaitForSourcesOperator"
     chain = [
         "transform.build_staging",
+        "transform.build_intermediate",
         "transform.build_marts",
         "transform.build_indicators",
         "run_gate",
@@ -92,7 +93,7 @@ def test_halfyear_graph_is_ingest_transform_gate_publish_report(probe: dict) -> 
     assert set(waits) <= set(tasks[chain[0]]["upstream"])
     for before, after in zip(chain, chain[1:], strict=False):
         assert before in tasks[after]["upstream"], f"{after} must run after {before}"
-    for layer in chain[:3]:
+    for layer in chain[:4]:
         assert (tasks[layer]["pool"], tasks[layer]["pool_slots"]) == ("sqwh_dbt", 2)
 
 
