@@ -94,3 +94,30 @@ def test_gate_blocks_a_tampered_candidate(gate_env, case: str) -> None:
     message = result.failure_message()
     assert f"{check} (unexpected_rows_expectation)" in message
     assert "e.g. {" in message  # example rows are shown
+
+
+def test_gate_blocks_raw_codes_outside_their_sets(gate_env) -> None:
+    """The raw value-set check reads each raw table once for all its coded columns: a row with
+    two columns outside their sets is reported once per column, with the value."""
+    with gate_env.connect() as conn:
+        ctid, end_reason, hotline = conn.execute(
+            "select ctid::text, end_reason, hotline from raw.cc_call limit 1"
+        ).fetchone()
+        ctid = conn.execute(
+            """update raw.cc_call set end_reason = 'HUNG_UP', hotline = '12345'
+               where ctid = %s::tid returning ctid::text""",
+            (ctid,),
+        ).fetchone()[0]
+    try:
+        result = _gate(gate_env)
+    finally:
+        with gate_env.connect() as conn:
+            conn.execute(
+                "update raw.cc_call set end_reason = %s, hotline = %s where ctid = %s::tid",
+                (end_reason, hotline, ctid),
+            )
+    checks = {c.check: c for s in result.suites for c in s.checks}
+    assert not result.success
+    assert not checks["raw value sets"].success, result.failure_message()
+    found = {(e["entity"], e["column_name"], e["value"]) for e in checks["raw value sets"].examples}
+    assert found == {("CC_CALL", "end_reason", "HUNG_UP"), ("CC_CALL", "hotline", "12345")}
