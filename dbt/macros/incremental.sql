@@ -231,6 +231,25 @@
     {{ changed_or_stale_keys(key, loads, refreshed_since_last_build()) }}
 {%- endmacro %}
 
+{#- Staging of a snapshot entity: every raw row of the snapshot days that new loads deliver
+    (a snapshot is delivered whole; a day's earlier load is replaced, not added to). -#}
+{% macro new_snapshots_filter(entity, loads) -%}
+    {%- if incremental_ready() %}
+    where _load_id in (
+        select m.load_id
+        from {{ source('audit', 'load_manifest') }} as m
+        where
+            m.entity = '{{ entity }}'
+            and m.status = 'LOADED'
+            and m.business_date in (
+                select n.business_date
+                from {{ source('audit', 'load_manifest') }} as n
+                where n.load_id in {{ load_list(loads.new) }}
+            )
+    )
+    {%- endif %}
+{%- endmacro %}
+
 {#- UNION ALL branch of a staging model's candidates: the current row of every key in
     `changed` (not from a replaced load) competes with the new deliveries. `columns` are the
     output columns of `changed` in their order (a union matches columns by position). -#}

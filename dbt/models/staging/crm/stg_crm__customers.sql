@@ -27,21 +27,7 @@ with
 
 source as (
     select * from {{ source('raw', 'crm_customer') }}
-    {%- if incremental_ready() %}
-    -- every row of the snapshot days that new loads deliver
-    where _load_id in (
-        select m.load_id
-        from {{ source('audit', 'load_manifest') }} as m
-        where
-            m.entity = 'CRM_CUSTOMER'
-            and m.status = 'LOADED'
-            and m.business_date in (
-                select n.business_date
-                from {{ source('audit', 'load_manifest') }} as n
-                where n.load_id in {{ load_list(loads.new) }}
-            )
-    )
-    {%- endif %}
+    {{ new_snapshots_filter('CRM_CUSTOMER', loads) }}
 ),
 
 deduplicated as (
