@@ -74,7 +74,12 @@
             raise notice '%: totals differ from staging; recounting every day', '{{ this }}';
             delete from {{ this }};
             insert into {{ this }} (entity, business_date, city_code, item_count, refreshed_at)
-            select entity, business_date, city_code, item_count, now()
+            select
+                entity,
+                business_date,
+                city_code,
+                item_count,
+                now() as refreshed_at
             from ({{ coverage_counts(false) }}) as counted;
         end if;
     end
