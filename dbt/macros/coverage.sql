@@ -53,6 +53,17 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- The rows of source_day_coverage (the model, and the post-hook's recount). -#}
+{% macro coverage_rows(changed_days_only=false) -%}
+    select
+        entity,
+        business_date,
+        city_code,
+        item_count,
+        now() as refreshed_at
+    from ({{ coverage_counts(changed_days_only) }}) as counted
+{%- endmacro %}
+
 {#- Post-hook of source_day_coverage: when the per-entity totals differ from staging's item
     counts (items left a day that was not recounted), recount every day. -#}
 {% macro recount_coverage_if_totals_differ() -%}
@@ -74,13 +85,7 @@
             raise notice '%: totals differ from staging; recounting every day', '{{ this }}';
             delete from {{ this }};
             insert into {{ this }} (entity, business_date, city_code, item_count, refreshed_at)
-            select
-                entity,
-                business_date,
-                city_code,
-                item_count,
-                now() as refreshed_at
-            from ({{ coverage_counts(false) }}) as counted;
+            {{ coverage_rows(false) }};
         end if;
     end
     $coverage$

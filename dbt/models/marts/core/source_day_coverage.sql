@@ -19,18 +19,8 @@
 
 with
 
-counted as (
-    {{ coverage_counts(incremental_ready(needs=['refreshed_at'])) }}
-),
-
 final as (
-    select
-        entity,
-        business_date,
-        city_code,
-        item_count,
-        now() as refreshed_at
-    from counted
+    {{ coverage_rows(incremental_ready(needs=['refreshed_at'])) }}
 )
 
 select * from final
