@@ -190,7 +190,7 @@
 {#- The config every incremental model shares: delete+insert by its business key, indexes on
     the key and on the incremental bookkeeping columns (plus the model's own), and the
     post-hooks that drop rows of replaced loads and enforce the key (enforce_key()). -#}
-{% macro incremental_config(entity, unique_key, extra_indexes=[]) -%}
+{% macro incremental_config(entity, unique_key, extra_indexes=[], extra_post_hooks=[]) -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
@@ -201,8 +201,7 @@
             {'columns': ['load_id']},
             {'columns': ['refreshed_at']},
         ] + extra_indexes,
-        post_hook=[
-            "{{ delete_stale_rows('" ~ entity ~ "') }}",
+        post_hook=["{{ delete_stale_rows('" ~ entity ~ "') }}"] + extra_post_hooks + [
             "{{ enforce_key('" ~ unique_key ~ "') }}",
         ],
     ) }}

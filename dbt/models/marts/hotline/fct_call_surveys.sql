@@ -5,22 +5,10 @@
     (or is left from a replaced one) and of the calls fct_calls rewrote since this model's
     latest build; rows whose survey or call a correction removed go with their replaced load
     (post-hooks on load_id and call_load_id). See macros/incremental.sql. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='call_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    indexes=[
-        {'columns': ['call_id'], 'unique': true},
-        {'columns': ['load_id']},
-        {'columns': ['call_load_id']},
-        {'columns': ['refreshed_at']},
-    ],
-    post_hook=[
-        "{{ delete_stale_rows('CC_SURVEY') }}",
-        "{{ delete_stale_rows('CC_CALL', 'call_load_id') }}",
-        "{{ enforce_key('call_id') }}",
-    ],
+{{ incremental_config(
+    'CC_SURVEY', 'call_id',
+    extra_indexes=[{'columns': ['call_load_id']}],
+    extra_post_hooks=["{{ delete_stale_rows('CC_CALL', 'call_load_id') }}"],
 ) }}
 {%- set loads = incremental_loads('CC_SURVEY') %}
 
