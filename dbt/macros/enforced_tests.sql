@@ -15,9 +15,10 @@
     without the constraint, or a filtered test (`where`) is scanned as before. -#}
 
 {#- The tests of the current model that its table can enforce, from the project graph:
-    {'not_null': [column, ...], 'accepted_values': {column: [value, ...]}}. -#}
+    {'not_null': [column, ...], 'accepted_values': {column: [value, ...]},
+     'key': [the enforced_key test's columns]}. -#}
 {% macro enforceable_tests(node_id) -%}
-    {%- set found = {'not_null': [], 'accepted_values': {}} -%}
+    {%- set found = {'not_null': [], 'accepted_values': {}, 'key': []} -%}
     {%- for node in graph.nodes.values() -%}
         {%- set meta = node.get('test_metadata') or {} -%}
         {%- set kwargs = meta.get('kwargs') or {} -%}
@@ -25,9 +26,11 @@
         {%- if node.resource_type == 'test'
             and node.get('attached_node') == node_id
             and (config.get('severity') or 'error') | lower == 'error'
-            and not config.get('where')
-            and kwargs.get('column_name') -%}
-            {%- if meta.get('name') == 'not_null' -%}
+            and not config.get('where') -%}
+            {%- if meta.get('name') == 'enforced_key' -%}
+                {%- do found['key'].extend(kwargs.get('columns') or [kwargs.get('column_name')]) -%}
+            {%- elif not kwargs.get('column_name') -%}
+            {%- elif meta.get('name') == 'not_null' -%}
                 {%- do found['not_null'].append(kwargs['column_name']) -%}
             {%- elif meta.get('name') == 'accepted_values' and kwargs.get('quote', true) -%}
                 {%- do found['accepted_values'].update({kwargs['column_name']: kwargs['values']}) -%}
@@ -44,21 +47,31 @@
 {%- endmacro %}
 
 {#- Post-hook of the table models: add the constraints for the model's enforceable tests that
-    the table does not have yet, in one ALTER TABLE (one validation scan). -#}
+    the table does not have yet, in one ALTER TABLE (one validation scan). In a build that
+    created the table, that ALTER also sets the NOT NULLs of an enforced_key test (the key
+    and load_id), which enforce_key() would otherwise add in a second ALTER, i.e. a second
+    scan; an existing table keeps them to enforce_key(), which runs after the stale rows (a
+    table from before the model was incremental has rows without load_id) are deleted. -#}
 {% macro enforce_column_tests() -%}
     {%- set tests = enforceable_tests(model.unique_id) if execute else {} -%}
     {%- if execute and config.get('materialized') in ('table', 'incremental')
-        and (tests['not_null'] or tests['accepted_values']) %}
+        and (tests['not_null'] or tests['accepted_values'] or tests['key']) %}
     do $enforce$
     declare
         todo text[] := '{}';
         stale record;
+        is_new boolean := current_setting('sqwh.new_table', true) = '{{ this }}';
     begin
         {%- for column in tests['not_null'] | unique %}
         if not (
             select a.attnotnull from pg_attribute as a
             where a.attrelid = '{{ this }}'::regclass and a.attname = '{{ column }}'
         ) then
+            todo := array_append(todo, 'alter column {{ adapter.quote(column) }} set not null');
+        end if;
+        {%- endfor %}
+        {%- for column in tests['key'] + ['load_id'] if tests['key'] and column not in tests['not_null'] %}
+        if is_new then
             todo := array_append(todo, 'alter column {{ adapter.quote(column) }} set not null');
         end if;
         {%- endfor %}
@@ -87,6 +100,15 @@
     end
     $enforce$
     {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook of every model: note, for this transaction, that the build is about to create the
+    table (a first or full-refresh build of an incremental model); its post-hooks run in the
+    same transaction, after the table exists, when is_incremental() no longer tells. -#}
+{% macro note_new_table() -%}
+    {%- if execute and config.get('materialized') == 'incremental' and not is_incremental() -%}
+        select set_config('sqwh.new_table', '{{ this }}', true)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- 'a', 'b', ... (quotes doubled) -#}
