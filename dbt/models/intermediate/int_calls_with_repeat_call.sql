@@ -21,7 +21,7 @@ with
 {%- if incremental_ready() %}
 
 -- not materialised: each reference reads staging through an index (refreshed_at, call_id,
--- caller and skill group) instead of a copy of every call spilled to disk
+-- caller) instead of a copy of every call spilled to disk
 staged as not materialized (
     select * from {{ ref('stg_cc__calls') }}
 ),

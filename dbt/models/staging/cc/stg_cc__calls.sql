@@ -1,9 +1,11 @@
 {#- CC_CALL, one row per call_id (the latest delivery wins; see macros/incremental.sql),
     caller number pseudonymised. Incremental: a build reads the raw rows of new loads only. -#}
-{#- (caller, skill group): the repeat-call model's incremental builds read a caller's timeline;
+{#- caller: the repeat-call model's incremental builds read a caller's timeline. A hash index
+    holds a 4-byte code per call where a B-tree held the 64-character pseudonym: a quarter of
+    the size, built in a fraction of the time, and cheaper to keep up as a day's calls merge in.
     BRIN on call_start: source_day_coverage recounts a day's calls by a range on it -#}
 {{ incremental_config('CC_CALL', 'call_id', extra_indexes=[
-    {'columns': ['caller_no_key', 'skill_group']},
+    {'columns': ['caller_no_key'], 'type': 'hash'},
     {'columns': ['call_start'], 'type': 'brin'},
 ]) }}
 {#- the columns of renamed, in order: the current rows of changed keys are selected by them -#}
