@@ -19,6 +19,7 @@ INCREMENTAL_MODELS = (
     "stg_bss__faults",
     "stg_crm__complaints",
     "stg_crm__customers",
+    "stg_cc__surveys",
     "int_calls_with_repeat_call",
     "int_faults_with_previous_restore",
     "fct_calls",
