@@ -92,7 +92,7 @@ def test_gate_blocks_a_tampered_candidate(gate_env, case: str) -> None:
     failed = {c.check for s in result.suites for c in s.checks if not c.success and c.blocking}
     assert check in failed, result.failure_message()
     message = result.failure_message()
-    assert f"{check} (unexpected_rows_expectation)" in message
+    assert f"{check} (unexpected_rows_single_pass_expectation)" in message
     assert "e.g. {" in message  # example rows are shown
 
 
