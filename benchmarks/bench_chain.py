@@ -377,7 +377,9 @@ def main() -> int:
                 print("(landing folder emptied: --drop-landing)", flush=True)
         half = [r for r in results if r["stage"] != "generate"]
         _summary("half year, chain without generate", half)
-        print("\none more day of deliveries:")
+        waited = _settle(env["WAREHOUSE_URL"])
+        print(f"\n(waited {waited:,.0f} s for autovacuum to finish with the half year's tables)")
+        print("one more day of deliveries:")
         _print_header()
         for name, period in day_plan:
             results.append(run_stage(name, period, args, env))
@@ -401,6 +403,26 @@ def main() -> int:
         else:
             print(f"\nwork folder kept: {args.work}")
     return 0
+
+
+def _settle(url: str, limit_s: float = 1800) -> float:
+    """Wait until autovacuum has no worker on the warehouse (at most ``limit_s``); returns the
+    seconds waited. After a half year's first build autovacuum visits every new table (tens
+    of GB of pages to mark all-visible), and a day started meanwhile would be timed against
+    that I/O; in production the next day's files come a day later."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - started < limit_s:
+            busy = conn.execute(
+                """select count(*) from pg_stat_activity
+                   where backend_type = 'autovacuum worker' and datname = current_database()"""
+            ).fetchone()[0]  # type: ignore[index]
+            if not busy:
+                break
+            time.sleep(5)
+    return time.perf_counter() - started
 
 
 def _summary(label: str, rows: list[dict]) -> None:
