@@ -27,13 +27,13 @@
             and node.get('attached_node') == node_id
             and (config.get('severity') or 'error') | lower == 'error'
             and not config.get('where') -%}
+            {%- set column = kwargs.get('column_name') -%}
             {%- if meta.get('name') == 'enforced_key' -%}
-                {%- do found['key'].extend(kwargs.get('columns') or [kwargs.get('column_name')]) -%}
-            {%- elif not kwargs.get('column_name') -%}
-            {%- elif meta.get('name') == 'not_null' -%}
-                {%- do found['not_null'].append(kwargs['column_name']) -%}
-            {%- elif meta.get('name') == 'accepted_values' and kwargs.get('quote', true) -%}
-                {%- do found['accepted_values'].update({kwargs['column_name']: kwargs['values']}) -%}
+                {%- do found['key'].extend(kwargs.get('columns') or [column]) -%}
+            {%- elif meta.get('name') == 'not_null' and column -%}
+                {%- do found['not_null'].append(column) -%}
+            {%- elif meta.get('name') == 'accepted_values' and column and kwargs.get('quote', true) -%}
+                {%- do found['accepted_values'].update({column: kwargs['values']}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}

@@ -1,9 +1,8 @@
 {#- One row per post-call survey (CC_SURVEY) of a delivered call, with the call's city and
     start: CC_SAT counts surveys by the call's call_start and city. Surveys of calls that were
     not delivered are left out (inner join).
-    Incremental: a build rewrites the surveys of the calls whose survey came in a new load
-    (or is left from a replaced one) and of the calls fct_calls rewrote since this model's
-    latest build; rows whose survey or call a correction removed go with their replaced load
+    Incremental: a build rewrites the surveys that stg_cc__surveys or fct_calls rewrote since
+    this model's latest build (and those left from a replaced load); rows whose survey or call a correction removed go with their replaced load
     (post-hooks on load_id and call_load_id). See macros/incremental.sql. -#}
 {{ incremental_config(
     'CC_SURVEY', 'call_id',
@@ -16,9 +15,9 @@ with
 {%- if incremental_ready() %}
 
 changed as (
-    select r.call_id
-    from {{ source('raw', 'cc_survey') }} as r
-    where r._load_id in {{ load_list(loads.new) }}
+    select s.call_id
+    from {{ ref('stg_cc__surveys') }} as s
+    where {{ refreshed_since_last_build('s.refreshed_at') }}
     union
     select t.call_id
     from {{ this }} as t
@@ -33,7 +32,6 @@ changed as (
 surveys as (
     select * from {{ ref('stg_cc__surveys') }}
     {%- if incremental_ready() %}
-    -- a filter on the view's DISTINCT ON key: PostgreSQL applies it below the de-duplication
     where call_id in (select changed.call_id from changed)
     {%- endif %}
 ),
