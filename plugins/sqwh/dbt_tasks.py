@@ -30,9 +30,10 @@ POOL_SLOTS = 2
 
 # dbt selections of the per-layer tasks, in build order (seeds feed the marts). The
 # intermediate layer builds alone: built together with the marts (one dbt build, dbt running
-# marts beside it) it was 12 % faster at scale 0.3 but slower at scale 1, where the repeat-call
-# model's window sort and the fact tables' sorts competed for the two cores and the disk
-# (int_calls_with_repeat_call 346 s against 155 s alone; docs/benchmarks.md).
+# marts beside it) it was 12 % faster at scale 0.3 but slower at scale 1, where the fault
+# and repeat-call window sorts and the fact tables' sorts competed for the two cores and the
+# disk (the repeat-call model, since folded into fct_calls, took 346 s against 155 s alone;
+# docs/benchmarks.md).
 LAYERS: dict[str, list[str]] = {
     "staging": ["path:models/staging"],
     "intermediate": ["path:models/intermediate"],

@@ -20,7 +20,6 @@ INCREMENTAL_MODELS = (
     "stg_crm__complaints",
     "stg_crm__customers",
     "stg_cc__surveys",
-    "int_calls_with_repeat_call",
     "int_faults_with_previous_restore",
     "fct_calls",
     "fct_orders",

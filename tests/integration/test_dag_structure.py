@@ -115,7 +115,7 @@ def test_build_marts_has_one_task_per_model_in_dbt_order(probe: dict) -> None:
     assert len(dbt_tasks) >= 30
     assert all(v["pool"] == "sqwh_dbt" and v["pool_slots"] == 1 for v in dbt_tasks.values())
     fct_calls = next(k for k in dbt_tasks if k.endswith("fct_calls_model_build"))
-    assert any("int_calls_with_repeat_call" in u for u in tasks[fct_calls]["upstream"])
+    assert any("stg_cc__calls" in u for u in tasks[fct_calls]["upstream"])
     # data-aware: every daily entity of every source system has new rows
     from sqwh.registry import load_registry
 

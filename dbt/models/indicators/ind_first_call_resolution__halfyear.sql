@@ -1,5 +1,5 @@
 {#- CC_FCR: answered calls (by queue_start) with no other call from the same caller for the
-    same skill group queued within 48 h after call_end (int_calls_with_repeat_call). -#}
+    same skill group queued within 48 h after call_end (fct_calls). -#}
 with
 
 calls as (

@@ -1,6 +1,6 @@
 {#- CC_CALL, one row per call_id (the latest delivery wins; see macros/incremental.sql),
     caller number pseudonymised. Incremental: a build reads the raw rows of new loads only. -#}
-{#- caller: the repeat-call model's incremental builds read a caller's timeline. A hash index
+{#- caller: fct_calls' incremental builds read a caller's timeline. A hash index
     holds a 4-byte code per call where a B-tree held the 64-character pseudonym: a quarter of
     the size, built in a fraction of the time, and cheaper to keep up as a day's calls merge in.
     BRIN on call_start: source_day_coverage recounts a day's calls by a range on it -#}
