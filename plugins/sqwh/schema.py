@@ -52,10 +52,15 @@ def raw_table_ddl(entity: Entity) -> list[sql.Composed]:
     statements.append(
         sql.SQL(
             "create index if not exists {} on {} using brin (_load_id) with (pages_per_range = 16)"
-        ).format(sql.Identifier(f"{entity.table}_load_id_brin"), table)
+        ).format(sql.Identifier(load_index(entity).split(".")[1]), table)
     )
     statements += direct_copy_ddl(entity)
     return statements
+
+
+def load_index(entity: Entity) -> str:
+    """The BRIN index on a raw table's _load_id, qualified (raw names are plain identifiers)."""
+    return f"raw.{entity.table}_load_id_brin"
 
 
 def direct_copy_ddl(entity: Entity) -> list[sql.Composed]:

@@ -270,6 +270,25 @@ def test_a_clean_file_loads_directly_with_record_positions_and_repeated_keys_cou
     assert str(loaded[0][5]) == "2019-03-01 02:00:00"  # 10:00 in Shanghai is 02:00 UTC
 
 
+def test_each_load_leaves_its_pages_summarised_in_the_load_index(
+    scratch_db: str, tmp_path: Path
+) -> None:
+    # about 40 pages per file: BRIN ranges of 16 pages that nothing summarised would be
+    # returned for every load's query (the duplicate-key count, replacement, staging)
+    for day in ("01", "02"):
+        rows = [call_row(i, call_id=f"C{day}{i:07d}") for i in range(2000)]
+        rows.append(call_row(1, call_id=f"C{day}{1:07d}"))
+        path = deliver(tmp_path, f"CC_CALL_201903{day}.csv", rows, header=CALL_HEADER, system="cc")
+        with connect(scratch_db) as conn:
+            result = load_file(conn, path, system="cc")
+            assert manifest(conn, result.load_id)["duplicate_keys"] == 1
+            unsummarised = conn.execute(
+                "select brin_summarize_new_values('raw.cc_call_load_id_brin'::regclass)"
+            ).fetchone()[0]
+            conn.rollback()
+        assert unsummarised == 0, f"load of day {day} left {unsummarised} ranges unsummarised"
+
+
 @pytest.mark.parametrize(
     ("start", "reason"),
     [

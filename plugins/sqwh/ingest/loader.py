@@ -56,7 +56,7 @@ from sqwh.ingest.files import (
 from sqwh.ingest.recordno import RecordNumberer
 from sqwh.ingest.rowcheck import CheckResult, RowChecker
 from sqwh.registry import FILE_NAME, Entity, Registry, load_registry
-from sqwh.schema import RAW_META_COLUMNS
+from sqwh.schema import RAW_META_COLUMNS, load_index
 
 log = logging.getLogger(__name__)
 
@@ -813,6 +813,7 @@ def _load_verified(
                 counts if counts is not None else _insert_checked(cur, delivery, load_id, present)
             )
         verify_md5(delivery, control, fp)
+        _summarise_load_index(cur, delivery.entity)
         if rows_read != declared:
             raise RefusedFile(
                 f"{delivery.path}: {rows_read} records read but the control file says {declared}"
@@ -864,14 +865,40 @@ def _load_verified(
     )
 
 
+def _summarise_load_index(cur: psycopg.Cursor, entity: Entity) -> None:
+    """Summarise the pages this load added to the BRIN index on _load_id. A BRIN index
+    returns every page range it has no summary for, and nothing else summarises them before
+    autovacuum comes (a day's rows of a large table are far below its threshold), so every
+    query for one load (the duplicate-key count, replacement, staging's new loads) would
+    read all pages written since. The load's pages were just written and are cached."""
+    cur.execute("select brin_summarize_new_values(%s::regclass)", (load_index(entity),))
+
+
+@contextmanager
+def _by_load_index(cur: psycopg.Cursor) -> Iterator[None]:
+    """Statements that find one load's rows read them through the BRIN index on _load_id.
+    During a bulk ingest the table has no statistics yet (autovacuum's ANALYZE comes later),
+    and without them the planner scans the whole table for each file: a half year of BSS
+    orders spent two thirds of its ingest counting duplicate keys, growing with the square
+    of its files (0.18 s per file at scale 0.3)."""
+    cur.execute("select set_config('enable_seqscan', 'off', true)")
+    try:
+        yield
+    finally:
+        cur.execute("select set_config('enable_seqscan', 'on', true)")
+
+
 def _duplicate_keys(cur: psycopg.Cursor, entity: Entity, load_id: int) -> int:
     keys = sql.SQL(", ").join(sql.Identifier(k) for k in entity.key)
-    row = cur.execute(
-        sql.SQL(
-            "select count(*) from (select 1 from {table} where _load_id = {load_id}"
-            " group by {keys} having count(*) > 1) as d"
-        ).format(keys=keys, table=sql.Identifier("raw", entity.table), load_id=sql.Literal(load_id))
-    ).fetchone()
+    with _by_load_index(cur):
+        row = cur.execute(
+            sql.SQL(
+                "select count(*) from (select 1 from {table} where _load_id = {load_id}"
+                " group by {keys} having count(*) > 1) as d"
+            ).format(
+                keys=keys, table=sql.Identifier("raw", entity.table), load_id=sql.Literal(load_id)
+            )
+        ).fetchone()
     return int(row[0])  # type: ignore[index]
 
 
@@ -884,12 +911,13 @@ def _replace_earlier_deliveries(cur: psycopg.Cursor, delivery: Delivery, load_id
         (delivery.entity.name, delivery.business_date, load_id),
     ).fetchall()
     for old_id, old_name in earlier:
-        deleted = cur.execute(
-            sql.SQL("delete from {} where _load_id = %s").format(
-                sql.Identifier("raw", delivery.entity.table)
-            ),
-            (old_id,),
-        ).rowcount
+        with _by_load_index(cur):
+            deleted = cur.execute(
+                sql.SQL("delete from {} where _load_id = %s").format(
+                    sql.Identifier("raw", delivery.entity.table)
+                ),
+                (old_id,),
+            ).rowcount
         cur.execute(
             """update audit.load_manifest set status = 'REPLACED',
                    reason = %s, finished_at = coalesce(finished_at, now()) where load_id = %s""",
