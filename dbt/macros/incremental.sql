@@ -277,3 +277,28 @@
     from {{ relation }}
     order by {{ key }} asc, {{ delivery_order() }}
 {%- endmacro %}
+
+{#- Body of the `changed` CTE of a model whose rows depend on a timeline of other rows (the
+    repeat-call and repeat-fault windows): the key and timeline columns of every `staged` row
+    written since this model's latest build, and of the previous version held here of each
+    changed or removed row (its old timeline), and of rows left from replaced loads. -#}
+{% macro changed_and_previous_versions(key, columns, loads, staged='staged') -%}
+    select
+        {{ key }},
+        {{ columns | join(', ') }}
+    from {{ staged }}
+    where {{ refreshed_since_last_build() }}
+    union all
+    select
+        t.{{ key }},
+        t.{{ columns | join(', t.') }}
+    from {{ this }} as t
+    where
+        t.{{ key }} in (
+            select s.{{ key }} from {{ staged }} as s
+            where {{ refreshed_since_last_build('s.refreshed_at') }}
+        )
+        {%- if loads.stale %}
+        or t.load_id in {{ load_list(loads.stale) }}
+        {%- endif %}
+{%- endmacro %}

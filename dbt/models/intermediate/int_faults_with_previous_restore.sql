@@ -22,25 +22,7 @@ staged as (
 {%- if incremental_ready() %}
 
 changed as (
-    select
-        ticket_id,
-        line_no_key
-    from staged
-    where {{ refreshed_since_last_build() }}
-    union all
-    -- the previous version of a changed or removed ticket (its old line)
-    select
-        t.ticket_id,
-        t.line_no_key
-    from {{ this }} as t
-    where
-        t.ticket_id in (
-            select s.ticket_id from staged as s
-            where {{ refreshed_since_last_build('s.refreshed_at') }}
-        )
-    {%- if loads.stale %}
-        or t.load_id in {{ load_list(loads.stale) }}
-        {%- endif %}
+    {{ changed_and_previous_versions('ticket_id', ['line_no_key'], loads) }}
 ),
 
 faults as (

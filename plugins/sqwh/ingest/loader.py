@@ -882,10 +882,9 @@ def _by_load_index(cur: psycopg.Cursor) -> Iterator[None]:
     orders spent two thirds of its ingest counting duplicate keys, growing with the square
     of its files (0.18 s per file at scale 0.3)."""
     cur.execute("select set_config('enable_seqscan', 'off', true)")
-    try:
-        yield
-    finally:
-        cur.execute("select set_config('enable_seqscan', 'on', true)")
+    yield
+    # not on an error: the transaction is then aborted, and its rollback drops the setting
+    cur.execute("select set_config('enable_seqscan', 'on', true)")
 
 
 def _duplicate_keys(cur: psycopg.Cursor, entity: Entity, load_id: int) -> int:

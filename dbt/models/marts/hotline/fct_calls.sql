@@ -30,27 +30,7 @@ staged as not materialized (
 ),
 
 changed as (
-    select
-        call_id,
-        caller_no_key,
-        skill_group
-    from staged
-    where {{ refreshed_since_last_build() }}
-    union all
-    -- the previous version of a changed or removed call (its old caller and skill group)
-    select
-        t.call_id,
-        t.caller_no_key,
-        t.skill_group
-    from {{ this }} as t
-    where
-        t.call_id in (
-            select s.call_id from staged as s
-            where {{ refreshed_since_last_build('s.refreshed_at') }}
-        )
-    {%- if loads.stale %}
-        or t.load_id in {{ load_list(loads.stale) }}
-        {%- endif %}
+    {{ changed_and_previous_versions('call_id', ['caller_no_key', 'skill_group'], loads) }}
 ),
 
 timelines as (
